@@ -1,0 +1,176 @@
+/*
+ * conv2d.c -- direct 2-D convolution (dense, 1x1, grouped, depthwise, dilated,
+ * strided, asymmetric kernels) driving the shared micro-kernel (ukernel.h).
+ *
+ * Two forms, chosen per call by which one wastes fewer SIMD lanes:
+ *
+ *  oc-vector form (dense and grouped with many channels per group)
+ *     Weights are packed once per call into blocks of OB = M*V output channels,
+ *     [group][block][k][OB], zero-padded.  For each work item (image, group,
+ *     block of output rows, chunk of output-channel blocks) the needed input
+ *     rows are copied into a zero-padded per-thread panel [c][row][Wp]; the
+ *     micro-kernel broadcasts panel pixels (stride and dilation only change the
+ *     offsets) against the packed weight vectors.  No im2col buffer.
+ *
+ *  pixel-vector form (depthwise and groups with few output channels)
+ *     The panel stores each input row split into `stride_w` phases, so that the
+ *     input pixels of V consecutive outputs are one contiguous vector load for
+ *     every tap; the micro-kernel loads pixel vectors and broadcasts weights
+ *     straight from the OIHW array.
+ *
+ * Padding is the zeros of the panel: no per-element branches, and padded taps
+ * multiply real zeros exactly like the oracle.  Every output element is reduced
+ * in the same order whatever the thread count, so results are bit-identical
+ * across thread counts.  The type-generic body is conv2d_impl.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../fastconv.h"
+#include "../ukernel/ukernel.h"
+#include "conv2d_plan.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+static int64_t imin(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t imax(int64_t a, int64_t b) { return a > b ? a : b; }
+
+/* a*b, or -1 when it overflows (all operands here are non-negative) */
+static int64_t mul_ok(int64_t a, int64_t b)
+{
+    int64_t r;
+    if (a < 0 || b < 0 || __builtin_mul_overflow(a, b, &r))
+        return -1;
+    return r;
+}
+
+static int64_t mul3(int64_t a, int64_t b, int64_t c) { int64_t t = mul_ok(a, b); return t < 0 ? -1 : mul_ok(t, c); }
+static int64_t mul4(int64_t a, int64_t b, int64_t c, int64_t d) { int64_t t = mul3(a, b, c); return t < 0 ? -1 : mul_ok(t, d); }
+
+int fc_conv2d_check(const fc_conv2d_desc *d)
+{
+    if (d->n < 0 || d->c < 1 || d->h < 1 || d->w < 1 || d->o < 1 || d->kh < 1 || d->kw < 1 ||
+        d->ho < 1 || d->wo < 1 || d->stride_h < 1 || d->stride_w < 1 || d->dil_h < 1 ||
+        d->dil_w < 1 || d->pad_h < 0 || d->pad_w < 0 || d->groups < 1 ||
+        d->c % d->groups || d->o % d->groups ||
+        (d->layout != FC_LAYOUT_NCHW && d->layout != FC_LAYOUT_NHWC))
+        return FC_EINVAL;
+    /* every element count and the furthest padded coordinate must fit in 63 bits
+       with room for the sizeof() factor of byte sizes */
+    const int64_t lim = INT64_C(1) << 58;
+    int64_t spans[] = {
+        mul4(d->n, d->c, d->h, d->w), mul4(d->n, d->o, d->ho, d->wo),
+        mul4(d->o, d->c / d->groups, d->kh, d->kw),
+        mul_ok(d->ho - 1, d->stride_h), mul_ok(d->wo - 1, d->stride_w),
+        mul_ok(d->kh - 1, d->dil_h), mul_ok(d->kw - 1, d->dil_w),
+    };
+    int64_t total_h = 0, total_w = 0;
+    for (size_t i = 0; i < sizeof spans / sizeof spans[0]; i++)
+        if (spans[i] < 0 || spans[i] > lim)
+            return FC_EOVERFLOW;
+    if (__builtin_add_overflow(spans[3], spans[5], &total_h) || total_h > lim ||
+        __builtin_add_overflow(spans[4], spans[6], &total_w) || total_w > lim ||
+        d->pad_h > lim || d->pad_w > lim)
+        return FC_EOVERFLOW;
+    return FC_OK;
+}
+
+/* ---- planning (type-free) -------------------------------------------------- */
+
+/* Scratch budget of one thread's input panel, sized to stay in L2. */
+#define FC_PANEL_BUDGET_BYTES (256 * 1024)
+
+int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize,
+                   int nthreads, fc_conv2d_plan_t *pl)
+{
+    const int V = elsize == 4 ? ks->vlen_f32 : ks->vlen_f64;
+    const int lim = ks->max_acc;
+    const int64_t G = d->groups, Cg = d->c / G, Og = d->o / G;
+    memset(pl, 0, sizeof *pl);
+    pl->V = V;
+    pl->K = Cg * d->kh * d->kw;
+
+    /* lanes doing useful work in each form */
+    const double eff_dense = (double)Og / (double)(cdiv(Og, V) * V);
+    const double eff_pixel = (double)d->wo / (double)(cdiv(d->wo, V) * V);
+    pl->pixel_form = eff_pixel > 1.25 * eff_dense;
+
+    int64_t row_elems; /* panel elements per input row, all channels of a group */
+    if (!pl->pixel_form) {
+        int64_t pcap = imax(1, imin(d->wo, lim / 2));
+        int64_t M = imin(imin(cdiv(Og, V), lim / pcap), FC_UK_MAX_M);
+        M = imax(M, 1);
+        pl->M = (int)M;
+        pl->P = (int)imin(imin(lim / M, FC_UK_MAX_P), d->wo);
+        pl->OB = M * V;
+        pl->nob = cdiv(Og, pl->OB);
+        pl->Wp = (d->wo - 1) * d->stride_w + (d->kw - 1) * d->dil_w + 1;
+        row_elems = Cg * pl->Wp;
+    } else {
+        int64_t M = imin(imin(cdiv(d->wo, V), FC_UK_MAX_M), lim);
+        int64_t pmax = imin(lim / M, FC_UK_MAX_P);
+        int64_t ntile = cdiv(Og, pmax);
+        pl->M = (int)M;
+        pl->P = (int)cdiv(Og, ntile);
+        pl->OB = pl->P;  /* output channels per tile */
+        pl->nob = cdiv(Og, pl->P);
+        pl->Lp = cdiv(d->wo, V) * V + ((d->kw - 1) * d->dil_w) / d->stride_w + 1;
+        pl->Wp = d->stride_w * pl->Lp;
+        row_elems = Cg * pl->Wp;
+    }
+
+    /* rows per work item: as many as the panel budget allows, but enough work
+       items (image x group x row block x channel chunk) for every thread */
+    const int64_t ext_h = (d->kh - 1) * d->dil_h + 1;
+    int64_t rows_fit = FC_PANEL_BUDGET_BYTES / imax(1, row_elems * elsize);
+    int64_t r_budget = rows_fit > ext_h ? (rows_fit - ext_h) / d->stride_h + 1 : 1;
+    const int64_t base = imax(1, d->n * G);
+    const int64_t want = nthreads > 1 ? 4 * (int64_t)nthreads : 1;
+    int64_t nrb = imax(cdiv(d->ho, r_budget), imin(d->ho, cdiv(want, base)));
+    pl->R = cdiv(d->ho, nrb);
+    pl->nrb = cdiv(d->ho, pl->R);
+    pl->nchunk = 1;
+    pl->ob_per_chunk = pl->nob;
+    if (!pl->pixel_form && base * pl->nrb < want && pl->nob > 1) {
+        int64_t nchunk = imin(pl->nob, cdiv(want, base * pl->nrb));
+        pl->ob_per_chunk = cdiv(pl->nob, nchunk);
+        pl->nchunk = cdiv(pl->nob, pl->ob_per_chunk);
+    }
+    pl->PR = (pl->R - 1) * d->stride_h + ext_h;
+    pl->panel_elems = mul_ok(pl->PR, row_elems);
+    pl->items = mul4(d->n, G, pl->nrb, pl->nchunk);
+    if (pl->panel_elems < 0 || pl->items < 0)
+        return FC_EOVERFLOW;
+    return FC_OK;
+}
+
+int fc_resolve_threads(int nthreads, int64_t items)
+{
+#ifdef _OPENMP
+    int nt = nthreads > 0 ? nthreads : omp_get_max_threads();
+#else
+    int nt = 1;
+    (void)nthreads;
+#endif
+    if (nt < 1)
+        nt = 1;
+    if ((int64_t)nt > items)
+        nt = (int)imax(1, items);
+    return nt;
+}
+
+/* ---- the two dtypes ---------------------------------------------------------- */
+#define T float
+#define SFX f32
+#include "conv2d_impl.h"
+#undef T
+#undef SFX
+
+#define T double
+#define SFX f64
+#include "conv2d_impl.h"
+#undef T
+#undef SFX

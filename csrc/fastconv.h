@@ -1,0 +1,86 @@
+/*
+ * fastconv.h -- the one shared header of the C core: types, error codes and the
+ * entry point of every kernel family.  No Python in here: the Cython layer
+ * validates arguments, makes the arrays C-contiguous and native-endian, and then
+ * calls these functions with the GIL released.
+ *
+ * Conventions
+ *   - every size and index is int64_t;
+ *   - a function returns FC_OK or a negative FC_E* code, never aborts;
+ *   - no global mutable state: the ISA to use is an argument of every call;
+ *   - `nthreads` <= 0 means "OpenMP default" (honours OMP_NUM_THREADS and
+ *     threadpoolctl); results never depend on the thread count.
+ */
+#ifndef FASTCONV_H
+#define FASTCONV_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- error codes ------------------------------------------------------- */
+enum {
+    FC_OK = 0,
+    FC_ENOMEM = -1,     /* a scratch allocation failed                    */
+    FC_EINVAL = -2,     /* inconsistent sizes (Python should have caught) */
+    FC_EOVERFLOW = -3,  /* a size product does not fit in 64 bits         */
+    FC_EISA = -4        /* the requested ISA is not compiled in / absent  */
+};
+
+/* ---- instruction sets ---------------------------------------------------- */
+typedef enum {
+    FC_ISA_GENERIC = 0, /* 16-byte vectors, 12 accumulators: any CPU        */
+    FC_ISA_AVX2 = 1,    /* x86 AVX2 + FMA, 32-byte vectors                  */
+    FC_ISA_AVX512 = 2,  /* x86 AVX-512F, 64-byte vectors, 28 accumulators   */
+    FC_ISA_NEON = 3,    /* aarch64 Advanced SIMD, 16-byte vectors, 24 acc.  */
+    FC_ISA_COUNT = 4
+} fc_isa;
+
+const char *fc_isa_name(int isa);
+int fc_isa_compiled(int isa);  /* 1 if this build contains the kernel set  */
+int fc_isa_supported(int isa); /* 1 if compiled and the CPU/OS can run it  */
+int fc_isa_best(void);         /* the widest supported ISA                 */
+
+/* ---- layouts ------------------------------------------------------------- */
+enum { FC_LAYOUT_NCHW = 0, FC_LAYOUT_NHWC = 1 };
+
+/* ---- direct / grouped / depthwise / dilated 2-D convolution ------------- */
+typedef struct fc_conv2d_desc {
+    int64_t n, c, h, w;             /* input  (N, C, H, W)                       */
+    int64_t o, kh, kw;              /* weight (O, C/groups, kh, kw), always OIHW */
+    int64_t ho, wo;                 /* output (N, O, Ho, Wo)                     */
+    int64_t stride_h, stride_w;
+    int64_t pad_h, pad_w;           /* top / left padding; bottom/right follow   */
+    int64_t dil_h, dil_w;           /*   from ho, wo                             */
+    int64_t groups;
+    int layout;                     /* FC_LAYOUT_NCHW or FC_LAYOUT_NHWC for x, y */
+} fc_conv2d_desc;
+
+/* Checks a descriptor for consistency and 64-bit overflow (FC_OK or FC_E*). */
+int fc_conv2d_check(const fc_conv2d_desc *d);
+
+/* y = conv2d(x, w) + bias.  bias may be NULL.  y must not alias x or w. */
+int fc_conv2d_f32(const fc_conv2d_desc *d, const float *x, const float *w,
+                  const float *bias, float *y, int nthreads, int isa);
+int fc_conv2d_f64(const fc_conv2d_desc *d, const double *x, const double *w,
+                  const double *bias, double *y, int nthreads, int isa);
+
+/* Naive reference: a plain loop nest that accumulates in double.  Used by
+ * the C-level tests (and handy for debugging); serial, slow, obviously right. */
+int fc_conv2d_naive_f32(const fc_conv2d_desc *d, const float *x, const float *w,
+                        const float *bias, float *y);
+int fc_conv2d_naive_f64(const fc_conv2d_desc *d, const double *x, const double *w,
+                        const double *bias, double *y);
+
+/* ---- build information ---------------------------------------------------- */
+const char *fc_compiler(void);
+const char *fc_openmp(void);       /* e.g. "OpenMP 201511" or "none"          */
+int fc_max_threads(void);          /* omp_get_max_threads(), 1 without OpenMP */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FASTCONV_H */

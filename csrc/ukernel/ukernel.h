@@ -1,0 +1,51 @@
+/*
+ * ukernel.h -- the register-blocked micro-kernel shared by every convolution
+ * family (dense, grouped, depthwise, 1x1, deformable).
+ *
+ * One micro-kernel computes a tile  C[P][M*V]  (V = SIMD lanes) as
+ *
+ *     for r in 0..k-1:                    # the reduction (channel, tap, ...)
+ *         A_m = vector load  a + aoff[r] + m*V        for m < M
+ *         for p < P:
+ *             s = b[boff[r] + p*bs]                   # one broadcast scalar
+ *             C[p][m*V : m*V+V] += s * A_m            # one FMA per accumulator
+ *
+ * and stores C row by row (row p at c + p*ldc).  The P*M accumulators stay in
+ * registers for the whole reduction.  The two offset tables make it layout-free:
+ *   - "oc-vector" form (dense conv): a = packed weights (SIMD-width of output
+ *     channels innermost), b = an input panel, P = output pixels;
+ *   - "pixel-vector" form (depthwise, small groups): a = an input panel row
+ *     (V consecutive output pixels), b = the OIHW weights, P = output channels;
+ *   - deformable conv feeds a panel of bilinear samples into the oc-vector form.
+ *
+ * Each instruction set provides the same table of (P, M) instantiations,
+ * generated from ukernel_impl.h with its own vector width and register budget.
+ */
+#ifndef FC_UKERNEL_H
+#define FC_UKERNEL_H
+
+#include <stdint.h>
+
+#define FC_UK_MAX_P 28
+#define FC_UK_MAX_M 8
+
+typedef void (*fc_uk_f32)(int64_t k, const float *a, const int64_t *aoff,
+                          const float *b, const int64_t *boff, int64_t bs,
+                          float *c, int64_t ldc);
+typedef void (*fc_uk_f64)(int64_t k, const double *a, const int64_t *aoff,
+                          const double *b, const int64_t *boff, int64_t bs,
+                          double *c, int64_t ldc);
+
+typedef struct fc_ukernel_set {
+    const char *name;
+    int vlen_f32, vlen_f64;  /* SIMD lanes per vector                        */
+    int max_acc;             /* P*M may not exceed this (register budget)     */
+    /* [P][M]; NULL where P*M > max_acc */
+    fc_uk_f32 f32[FC_UK_MAX_P + 1][FC_UK_MAX_M + 1];
+    fc_uk_f64 f64[FC_UK_MAX_P + 1][FC_UK_MAX_M + 1];
+} fc_ukernel_set;
+
+/* NULL when the set is not compiled into this build. */
+const fc_ukernel_set *fc_ukernels(int isa);
+
+#endif

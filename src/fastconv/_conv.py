@@ -1,0 +1,120 @@
+"""fastconv.conv2d: validation and dispatch to the C core."""
+import numpy as np
+
+from . import _kernels, _validate as V
+from ._config import _isa_index
+
+__all__ = ["conv2d", "conv_output_size", "normalize_padding"]
+
+
+def conv_output_size(size, kernel, stride, pad_total, dilation):
+    """Output length along one axis: floor((size + pad_total - dilation*(kernel-1) - 1) / stride) + 1."""
+    return (size + pad_total - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def normalize_padding(padding, kernel_hw, stride, dilation):
+    """padding argument -> ((top, bottom), (left, right)).
+
+    int, pair of ints, 'valid' (no padding) or 'same' (stride 1 only; an odd
+    total puts the extra row/column at the bottom/right, as PyTorch does)."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0), (0, 0)
+        if padding == "same":
+            if stride != (1, 1):
+                raise ValueError(f"padding='same' requires stride 1, got stride={stride}")
+            out = []
+            for k, d in zip(kernel_hw, dilation):
+                total = d * (k - 1)
+                out.append((total // 2, total - total // 2))
+            return tuple(out)
+        raise ValueError(f"padding must be an int, a pair of ints, 'valid' or 'same', got {padding!r}")
+    ph, pw = V.pair("padding", padding, 0)
+    return (ph, ph), (pw, pw)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
+           layout="NCHW", out=None, num_threads=None):
+    """2-D cross-correlation, exactly as ``torch.nn.functional.conv2d``.
+
+    Parameters
+    ----------
+    input : array_like, (N, C, H, W)  (or (C, H, W) unbatched; (N, H, W, C) with layout="NHWC")
+    weight : array_like, (O, C/groups, kh, kw)  -- always OIHW
+    bias : array_like (O,), optional
+    stride, dilation : int or (int, int), positive
+    padding : int, (int, int), 'valid' or 'same' (stride 1 only)
+    groups : int dividing both C and O; groups == C is depthwise
+    layout : "NCHW" (default) or "NHWC" (channels-last input and output)
+    out : ndarray, optional -- C-contiguous, of the result's shape and dtype
+    num_threads : int, optional -- cap on OpenMP threads (default: OMP_NUM_THREADS / all cores)
+
+    Returns
+    -------
+    ndarray (N, O, Ho, Wo) (or (N, Ho, Wo, O) for NHWC) of dtype
+    ``numpy.result_type(input, weight, bias)``: float32 or float64.
+
+    The GIL is released while the kernel runs.  Inputs are never modified and may
+    have any strides or byte order.
+    """
+    x = V.as_float_array("input", input)
+    w = V.as_float_array("weight", weight)
+    b = None if bias is None else V.as_float_array("bias", bias)
+    if layout not in ("NCHW", "NHWC"):
+        raise ValueError(f"layout must be 'NCHW' or 'NHWC', got {layout!r}")
+    nhwc = layout == "NHWC"
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = x[None]
+    V.check_ndim("input", x, 4, "(N, H, W, C) or (H, W, C)" if nhwc else "(N, C, H, W) or (C, H, W)")
+    V.check_ndim("weight", w, 4, "(out_channels, in_channels/groups, kh, kw)")
+    if nhwc:
+        N, H, W_, C = x.shape
+    else:
+        N, C, H, W_ = x.shape
+    O, Cg, kh, kw = w.shape
+    groups = V.as_int("groups", groups)
+    if groups < 1:
+        raise ValueError(f"groups must be positive, got {groups}")
+    if O == 0 or Cg == 0 or kh == 0 or kw == 0:
+        raise ValueError(f"weight must have no zero-sized dimension, got shape {w.shape}")
+    if C % groups or O % groups:
+        raise ValueError(
+            f"groups={groups} must divide both in_channels={C} and out_channels={O} "
+            f"(input shape {x.shape}, weight shape {w.shape})")
+    if Cg * groups != C:
+        raise ValueError(
+            f"channel mismatch: input has {C} channels, but weight {w.shape} with groups={groups} "
+            f"expects {Cg * groups}")
+    if b is not None and (b.ndim != 1 or b.shape[0] != O):
+        raise ValueError(f"bias must have shape ({O},) for weight {w.shape}, got {b.shape}")
+    sh, sw = V.pair("stride", stride, 1)
+    dh, dw = V.pair("dilation", dilation, 1)
+    (pt, pb), (pl, pr) = normalize_padding(padding, (kh, kw), (sh, sw), (dh, dw))
+    if H == 0 or W_ == 0:
+        raise ValueError(f"input must have non-empty spatial dimensions, got shape {x.shape}")
+    for axis, size, k, d, p in (("height", H, kh, dh, pt + pb), ("width", W_, kw, dw, pl + pr)):
+        if d * (k - 1) + 1 > size + p:
+            raise ValueError(
+                f"kernel {axis} {k} (dilation {d}, effective {d * (k - 1) + 1}) is larger than the "
+                f"padded input {axis} {size + p} (input shape {x.shape}, weight shape {w.shape})")
+    Ho = conv_output_size(H, kh, sh, pt + pb, dh)
+    Wo = conv_output_size(W_, kw, sw, pl + pr, dw)
+    nt = V.num_threads(num_threads)
+    V.check_size("input", x.shape)
+    V.check_size("weight", w.shape)
+
+    dtype = V.result_dtype(x, w, b)
+    shape = (N, Ho, Wo, O) if nhwc else (N, O, Ho, Wo)
+    y, user_out = V.output_array(out if not unbatched or out is None else out[None], shape, dtype,
+                                 (x, w, b))
+    if N > 0:
+        xc, wc = V.prepare(x, dtype), V.prepare(w, dtype)
+        bc = None if b is None else V.prepare(b, dtype)
+        _kernels.conv2d(xc, wc, bc, y, (sh, sw), (pt, pl), (dh, dw), groups, nhwc, nt, _isa_index())
+    if user_out is not None and y is not user_out:
+        user_out[...] = y
+        y = user_out
+    if unbatched:
+        return out if out is not None else y[0]
+    return y

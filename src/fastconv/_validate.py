@@ -1,0 +1,107 @@
+"""Argument checking shared by every public function.
+
+Everything here runs before any C code: each problem becomes a ValueError or a
+TypeError that names the argument and the shapes involved.
+"""
+import numbers
+import operator
+
+import numpy as np
+
+SUPPORTED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+# element counts above this cannot be indexed safely with byte offsets in C
+MAX_ELEMENTS = 2**58
+
+
+def as_float_array(name, a):
+    """np.asarray(a), checked to be float32 or float64 (any layout, any byte order)."""
+    try:
+        arr = np.asarray(a)
+    except Exception as exc:  # noqa: BLE001 - ragged lists and the like
+        raise TypeError(f"{name} must be an array of float32 or float64, could not convert: {exc}") from None
+    if arr.dtype.kind != "f" or arr.dtype.itemsize not in (4, 8):
+        raise TypeError(f"{name} must have dtype float32 or float64, got {arr.dtype}")
+    return arr
+
+
+def result_dtype(*arrays):
+    return np.result_type(*[a.dtype for a in arrays if a is not None])
+
+
+def prepare(a, dtype):
+    """C-contiguous, aligned, native-endian copy-if-needed of `a` in `dtype`.
+
+    Never modifies `a`: a copy is made whenever anything has to change."""
+    return np.require(a, dtype=np.dtype(dtype).newbyteorder("="), requirements=["C", "A"])
+
+
+def check_ndim(name, arr, ndim, what):
+    if arr.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D {what}, got shape {arr.shape}")
+
+
+def as_int(name, v):
+    if isinstance(v, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an int, got {v!r}")
+    try:
+        return operator.index(v)
+    except TypeError:
+        raise TypeError(f"{name} must be an int or a pair of ints, got {v!r}") from None
+
+
+def pair(name, v, minimum):
+    """int or length-2 sequence of ints -> (a, b), each >= minimum."""
+    if isinstance(v, (tuple, list, np.ndarray)):
+        if len(v) != 2:
+            raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}")
+        out = (as_int(name, v[0]), as_int(name, v[1]))
+    else:
+        out = (as_int(name, v),) * 2
+    if min(out) < minimum:
+        kind = "positive" if minimum == 1 else "non-negative"
+        raise ValueError(f"{name} must be {kind}, got {v!r}")
+    if max(out) > MAX_ELEMENTS:
+        raise ValueError(f"{name} is too large: {v!r}")
+    return out
+
+
+def num_threads(v):
+    if v is None:
+        return 0
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
+        raise TypeError(f"num_threads must be None or a positive int, got {v!r}")
+    v = int(v)
+    if v < 1:
+        raise ValueError(f"num_threads must be None or a positive int, got {v}")
+    return min(v, 1 << 16)
+
+
+def check_size(name, shape):
+    total = 1
+    for s in shape:
+        total *= int(s)
+    if total > MAX_ELEMENTS:
+        raise ValueError(f"{name} of shape {tuple(shape)} is too large ({total} elements)")
+
+
+def output_array(out, shape, dtype, inputs):
+    """The array to write into: `out` after checks, or a fresh one.
+
+    Returns (target, out_or_None); when `out` overlaps an input the result is
+    computed into a temporary and copied at the end, as NumPy ufuncs do."""
+    check_size("output", shape)
+    if out is None:
+        return np.empty(shape, dtype=dtype), None
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+    if out.shape != tuple(shape):
+        raise ValueError(f"out has shape {out.shape}, expected {tuple(shape)}")
+    if out.dtype != dtype:
+        raise ValueError(f"out has dtype {out.dtype}, expected {np.dtype(dtype)}")
+    if not out.flags.writeable:
+        raise ValueError("out is read-only")
+    if not (out.flags.c_contiguous and out.flags.aligned and out.dtype.isnative):
+        raise ValueError("out must be C-contiguous, aligned and in native byte order")
+    if any(a is not None and np.may_share_memory(out, a) for a in inputs):
+        return np.empty(shape, dtype=dtype), out
+    return out, out

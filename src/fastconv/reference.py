@@ -1,0 +1,68 @@
+"""The NumPy oracle: slow, readable reference implementations.
+
+Every kernel in fastconv is tested against these functions.  They are written
+with a different algorithm from the C code -- explicit zero padding with
+``np.pad``, one strided slice per kernel tap, float64 accumulation -- and parse
+their own arguments, so that a bug in one is unlikely to be a bug in the other.
+Results are returned in the dtype the fast functions return
+(``numpy.result_type`` of the inputs).
+"""
+import numpy as np
+
+__all__ = ["conv2d"]
+
+
+def _two(v):
+    return (int(v[0]), int(v[1])) if isinstance(v, (tuple, list)) else (int(v), int(v))
+
+
+def _pads(padding, kh, kw, dilation):
+    """((top, bottom), (left, right)) for an int, a pair, 'valid' or 'same'."""
+    if padding == "valid":
+        return (0, 0), (0, 0)
+    if padding == "same":
+        th, tw = dilation[0] * (kh - 1), dilation[1] * (kw - 1)
+        return (th // 2, th - th // 2), (tw // 2, tw - tw // 2)
+    ph, pw = _two(padding)
+    return (ph, ph), (pw, pw)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
+           layout="NCHW"):
+    """Reference for fastconv.conv2d (same arguments, no out/num_threads)."""
+    x = np.asarray(input)
+    w = np.asarray(weight)
+    b = None if bias is None else np.asarray(bias)
+    dtype = np.result_type(*[a.dtype for a in (x, w, b) if a is not None])
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = x[None]
+    if layout == "NHWC":
+        x = x.transpose(0, 3, 1, 2)
+    x = x.astype(np.float64)
+    w = w.astype(np.float64)
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    sh, sw = _two(stride)
+    dh, dw = _two(dilation)
+    (pt, pb), (pl, pr) = _pads(padding, kh, kw, (dh, dw))
+    xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+    ho = (h + pt + pb - dh * (kh - 1) - 1) // sh + 1
+    wo = (wd + pl + pr - dw * (kw - 1) - 1) // sw + 1
+    og = o // groups
+    y = np.zeros((n, o, ho, wo), dtype=np.float64)
+    for g in range(groups):
+        xg = xp[:, g * cg:(g + 1) * cg]
+        wg = w[g * og:(g + 1) * og]
+        for i in range(kh):
+            for j in range(kw):
+                # input pixels seen by tap (i, j) for every output position
+                patch = xg[:, :, i * dh: i * dh + (ho - 1) * sh + 1: sh,
+                           j * dw: j * dw + (wo - 1) * sw + 1: sw]
+                y[:, g * og:(g + 1) * og] += np.einsum("nchw,oc->nohw", patch, wg[:, :, i, j])
+    if b is not None:
+        y += b.astype(np.float64)[None, :, None, None]
+    if layout == "NHWC":
+        y = y.transpose(0, 2, 3, 1)
+    y = np.ascontiguousarray(y.astype(dtype))
+    return y[0] if unbatched else y
