@@ -69,8 +69,25 @@ static void FN(build_panel_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_
     }
 }
 
-/* out[oc][oh][ow0 + p] = tile[p][l] + bias, for p < np, l < nl; oc = oc0 + l */
-static void FN(store_tile_pixels_by_oc)(const fc_conv2d_desc *d, T *y, int64_t n, int64_t oh,
+/* Packs OIHW weights (O = G*Og rows of K) into [g][block][k][OB], zero-padded
+ * past Og: the a-operand of the oc-vector micro-kernel (also used by deform). */
+void FN(fc_pack_weights)(const T *w, int64_t G, int64_t Og, int64_t K, int64_t OB,
+                         int64_t nob, T *wp)
+{
+    for (int64_t g = 0; g < G; g++)
+        for (int64_t blk = 0; blk < nob; blk++) {
+            T *dst = wp + (g * nob + blk) * K * OB;
+            for (int64_t r = 0; r < K; r++)
+                for (int64_t l = 0; l < OB; l++) {
+                    const int64_t oc = blk * OB + l;
+                    dst[r * OB + l] = oc < Og ? w[(g * Og + oc) * K + r] : (T)0;
+                }
+        }
+}
+
+/* out[oc][oh][ow0 + p] = tile[p][l] + bias, for p < np, l < nl; oc = oc0 + l
+ * (the result tile of the oc-vector micro-kernel; also used by deform) */
+void FN(fc_store_tile)(const fc_conv2d_desc *d, T *y, int64_t n, int64_t oh,
                                         int64_t ow0, int64_t oc0, const T *tile, int64_t ldc,
                                         int64_t np, int64_t nl, const T *bias)
 {
@@ -108,15 +125,7 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
         free(wp); free(aoff); free(boff);
         return FC_ENOMEM;
     }
-    for (int64_t g = 0; g < G; g++)
-        for (int64_t blk = 0; blk < pl->nob; blk++) {
-            T *dst = wp + (g * pl->nob + blk) * K * OB;
-            for (int64_t r = 0; r < K; r++)
-                for (int64_t l = 0; l < OB; l++) {
-                    const int64_t oc = blk * OB + l;
-                    dst[r * OB + l] = oc < Og ? w[(g * Og + oc) * K + r] : (T)0;
-                }
-        }
+    FN(fc_pack_weights)(w, G, Og, K, OB, pl->nob, wp);
     for (int64_t c = 0, r = 0; c < Cg; c++)
         for (int64_t i = 0; i < d->kh; i++)
             for (int64_t j = 0; j < d->kw; j++, r++) {
@@ -164,7 +173,7 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                         const int64_t np = imin(P, d->wo - ow0);
                         UKT uk = ks->SFX[np][m];
                         uk(K, wblk, aoff, prow + ow0 * d->stride_w, boff, d->stride_w, tile, OB);
-                        FN(store_tile_pixels_by_oc)(d, y, n, oh, ow0, g * Og + blk * OB, tile, OB,
+                        FN(fc_store_tile)(d, y, n, oh, ow0, g * Og + blk * OB, tile, OB,
                                                     np, nl, bias);
                     }
                 }

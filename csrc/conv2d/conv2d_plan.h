@@ -26,4 +26,20 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
                    int nthreads, fc_conv2d_plan_t *pl);
 int fc_resolve_threads(int nthreads, int64_t items);
 
+/* Packs OIHW weights into the oc-vector micro-kernel's a-operand
+ * [g][block][k][OB] (zero-padded past Og); wp holds G*nob*K*OB elements. */
+void fc_pack_weights_f32(const float *w, int64_t G, int64_t Og, int64_t K, int64_t OB,
+                         int64_t nob, float *wp);
+void fc_pack_weights_f64(const double *w, int64_t G, int64_t Og, int64_t K, int64_t OB,
+                         int64_t nob, double *wp);
+
+/* Writes an oc-vector result tile (tile[p*ldc + l]: pixel ow0+p of output row oh,
+ * channel oc0+l) plus bias into y, in the layout of d, for p < np, l < nl. */
+void fc_store_tile_f32(const fc_conv2d_desc *d, float *y, int64_t n, int64_t oh, int64_t ow0,
+                       int64_t oc0, const float *tile, int64_t ldc, int64_t np, int64_t nl,
+                       const float *bias);
+void fc_store_tile_f64(const fc_conv2d_desc *d, double *y, int64_t n, int64_t oh, int64_t ow0,
+                       int64_t oc0, const double *tile, int64_t ldc, int64_t np, int64_t nl,
+                       const double *bias);
+
 #endif
