@@ -104,10 +104,13 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
         int64_t M = imin(imin(cdiv(Og, V), lim / pcap), FC_UK_MAX_M);
         M = imax(M, 1);
         pl->M = (int)M;
-        pl->P = (int)imin(imin(lim / M, FC_UK_MAX_P), d->wo);
+        /* balanced pixel tiles along a row: 33 = 3 x 11, not 14 + 14 + 5 */
+        const int64_t pmax = imin(lim / M, FC_UK_MAX_P);
+        pl->P = (int)cdiv(d->wo, cdiv(d->wo, pmax));
         pl->OB = M * V;
         pl->nob = cdiv(Og, pl->OB);
-        pl->Wp = (d->wo - 1) * d->stride_w + (d->kw - 1) * d->dil_w + 1;
+        pl->Lp = d->wo + ((d->kw - 1) * d->dil_w) / d->stride_w;
+        pl->Wp = d->stride_w * pl->Lp;
         row_elems = Cg * pl->Wp;
     } else {
         int64_t M = imin(imin(cdiv(d->wo, V), FC_UK_MAX_M), lim);
@@ -117,7 +120,8 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
         pl->P = (int)cdiv(Og, ntile);
         pl->OB = pl->P;  /* output channels per tile */
         pl->nob = cdiv(Og, pl->P);
-        pl->Lp = cdiv(d->wo, V) * V + ((d->kw - 1) * d->dil_w) / d->stride_w + 1;
+        /* whole vectors of pixels are loaded: room for the last one to overrun Wo */
+        pl->Lp = cdiv(d->wo, V) * V + ((d->kw - 1) * d->dil_w) / d->stride_w;
         pl->Wp = d->stride_w * pl->Lp;
         row_elems = Cg * pl->Wp;
     }
@@ -145,6 +149,16 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
     if (pl->panel_elems < 0 || pl->items < 0)
         return FC_EOVERFLOW;
     return FC_OK;
+}
+
+/* Offset of tap (i, j) of panel channel c, relative to the panel row of an output
+ * row's first pixel (see build_panel in conv2d_impl.h for the layout). */
+int64_t fc_panel_offset(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, int64_t c,
+                        int64_t i, int64_t j)
+{
+    const int64_t col = j * d->dil_w;
+    const int64_t Cg = d->c / d->groups;
+    return ((i * d->dil_h) * Cg + c) * pl->Wp + (col % d->stride_w) * pl->Lp + col / d->stride_w;
 }
 
 int fc_resolve_threads(int nthreads, int64_t items)

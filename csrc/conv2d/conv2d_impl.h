@@ -6,53 +6,19 @@
 #define FN(name) FC_CAT(name, SFX)
 #define UKT FC_CAT(fc_uk, SFX)
 
-/* element (c, ih, iw) of image n, group channel offset folded into c */
-static inline T FN(load_x)(const fc_conv2d_desc *d, const T *x, int64_t n, int64_t c,
-                           int64_t ih, int64_t iw)
+/* The input panel of one work item, shared by both forms:
+ *   panel[row][c][q][t] = input(c0 + c, ih0 + row, t*sw + q - pad_w), 0 outside,
+ * i.e. each input row split into `sw` phases of Lp elements, so that the inputs of
+ * consecutive output pixels are consecutive in memory for every tap, whatever the
+ * stride (unit-stride broadcasts or vector loads in the micro-kernel). */
+static void FN(build_panel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, const T *x,
+                            int64_t n, int64_t c0, int64_t Cg, int64_t ih0, int64_t nrows,
+                            T *panel)
 {
-    if (d->layout == FC_LAYOUT_NCHW)
-        return x[((n * d->c + c) * d->h + ih) * d->w + iw];
-    return x[((n * d->h + ih) * d->w + iw) * d->c + c];
-}
-
-/* oc-vector panel: panel[c][row][u] = input(c0 + c, ih0 + row, u - pad_w), 0 outside */
-static void FN(build_panel_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
-                                  const T *x, int64_t n, int64_t c0, int64_t Cg,
-                                  int64_t ih0, int64_t nrows, T *panel)
-{
-    const int64_t Wp = pl->Wp;
-    /* columns u in [ulo, uhi) hold real pixels */
-    const int64_t ulo = imin(d->pad_w, Wp), uhi = imax(ulo, imin(Wp, d->pad_w + d->w));
+    const int64_t sw = d->stride_w, Lp = pl->Lp, W = d->w, pw = d->pad_w;
     for (int64_t c = 0; c < Cg; c++) {
         for (int64_t row = 0; row < nrows; row++) {
-            T *dst = panel + (c * pl->PR + row) * Wp;
-            const int64_t ih = ih0 + row;
-            if (ih < 0 || ih >= d->h || uhi == ulo) {
-                memset(dst, 0, (size_t)Wp * sizeof(T));
-                continue;
-            }
-            memset(dst, 0, (size_t)ulo * sizeof(T));
-            if (d->layout == FC_LAYOUT_NCHW) {
-                memcpy(dst + ulo, x + ((n * d->c + c0 + c) * d->h + ih) * d->w + (ulo - d->pad_w),
-                       (size_t)(uhi - ulo) * sizeof(T));
-            } else {
-                for (int64_t u = ulo; u < uhi; u++)
-                    dst[u] = FN(load_x)(d, x, n, c0 + c, ih, u - d->pad_w);
-            }
-            memset(dst + uhi, 0, (size_t)(Wp - uhi) * sizeof(T));
-        }
-    }
-}
-
-/* pixel-vector panel: panel[c][row][q][t] = input(c0 + c, ih0 + row, t*sw + q - pad_w) */
-static void FN(build_panel_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
-                                  const T *x, int64_t n, int64_t c0, int64_t Cg,
-                                  int64_t ih0, int64_t nrows, T *panel)
-{
-    const int64_t sw = d->stride_w, Lp = pl->Lp;
-    for (int64_t c = 0; c < Cg; c++) {
-        for (int64_t row = 0; row < nrows; row++) {
-            T *dst = panel + (c * pl->PR + row) * pl->Wp;
+            T *dst = panel + (row * Cg + c) * pl->Wp;
             const int64_t ih = ih0 + row;
             if (ih < 0 || ih >= d->h) {
                 memset(dst, 0, (size_t)pl->Wp * sizeof(T));
@@ -60,13 +26,48 @@ static void FN(build_panel_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_
             }
             for (int64_t q = 0; q < sw; q++) {
                 T *dq = dst + q * Lp;
-                for (int64_t t = 0; t < Lp; t++) {
-                    const int64_t iw = t * sw + q - d->pad_w;
-                    dq[t] = (iw >= 0 && iw < d->w) ? FN(load_x)(d, x, n, c0 + c, ih, iw) : (T)0;
+                /* t holds a real pixel iff 0 <= t*sw + q - pw < W */
+                const int64_t tlo = imin(Lp, pw > q ? (pw - q + sw - 1) / sw : 0);
+                const int64_t thi = imax(tlo, imin(Lp, (W + pw - q + sw - 1) / sw));
+                memset(dq, 0, (size_t)tlo * sizeof(T));
+                const int64_t iw0 = tlo * sw + q - pw;
+                if (d->layout == FC_LAYOUT_NCHW) {
+                    const T *src = x + ((n * d->c + c0 + c) * d->h + ih) * W + iw0;
+                    if (sw == 1)
+                        memcpy(dq + tlo, src, (size_t)(thi - tlo) * sizeof(T));
+                    else
+                        for (int64_t t = tlo; t < thi; t++)
+                            dq[t] = src[(t - tlo) * sw];
+                } else {
+                    const int64_t C = d->c;
+                    const T *src = x + ((n * d->h + ih) * W + iw0) * C + c0 + c;
+                    for (int64_t t = tlo; t < thi; t++)
+                        dq[t] = src[(t - tlo) * sw * C];
                 }
+                memset(dq + thi, 0, (size_t)(Lp - thi) * sizeof(T));
             }
         }
     }
+}
+
+/* Packs OIHW weights (O = G*Og rows of K = Cg*taps) into [g][block][r][OB],
+ * zero-padded past Og, with the reduction index r running over (tap, channel)
+ * pairs in (c, tap) order when taps == 1 and in (tap, c) order otherwise. */
+static void FN(pack_weights_ordered)(const T *w, int64_t G, int64_t Og, int64_t K,
+                                     int64_t taps, int64_t OB, int64_t nob, T *wp)
+{
+    const int64_t Cg = K / taps;
+    for (int64_t g = 0; g < G; g++)
+        for (int64_t blk = 0; blk < nob; blk++) {
+            T *dst = wp + (g * nob + blk) * K * OB;
+            for (int64_t r = 0; r < K; r++) {
+                const int64_t src = taps == 1 ? r : (r % Cg) * taps + r / Cg;
+                for (int64_t l = 0; l < OB; l++) {
+                    const int64_t oc = blk * OB + l;
+                    dst[r * OB + l] = oc < Og ? w[(g * Og + oc) * K + src] : (T)0;
+                }
+            }
+        }
 }
 
 /* Packs OIHW weights (O = G*Og rows of K) into [g][block][k][OB], zero-padded
@@ -74,15 +75,7 @@ static void FN(build_panel_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_
 void FN(fc_pack_weights)(const T *w, int64_t G, int64_t Og, int64_t K, int64_t OB,
                          int64_t nob, T *wp)
 {
-    for (int64_t g = 0; g < G; g++)
-        for (int64_t blk = 0; blk < nob; blk++) {
-            T *dst = wp + (g * nob + blk) * K * OB;
-            for (int64_t r = 0; r < K; r++)
-                for (int64_t l = 0; l < OB; l++) {
-                    const int64_t oc = blk * OB + l;
-                    dst[r * OB + l] = oc < Og ? w[(g * Og + oc) * K + r] : (T)0;
-                }
-        }
+    FN(pack_weights_ordered)(w, G, Og, K, 1, OB, nob, wp);
 }
 
 /* out[oc][oh][ow0 + p] = tile[p][l] + bias, for p < np, l < nl; oc = oc0 + l
@@ -125,12 +118,14 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
         free(wp); free(aoff); free(boff);
         return FC_ENOMEM;
     }
-    FN(fc_pack_weights)(w, G, Og, K, OB, pl->nob, wp);
-    for (int64_t c = 0, r = 0; c < Cg; c++)
-        for (int64_t i = 0; i < d->kh; i++)
-            for (int64_t j = 0; j < d->kw; j++, r++) {
+    FN(pack_weights_ordered)(w, G, Og, K, d->kh * d->kw, OB, pl->nob, wp);
+    /* reduction order (tap, channel): consecutive steps walk the panel with one
+       constant stride, which the hardware prefetchers follow */
+    for (int64_t i = 0, r = 0; i < d->kh; i++)
+        for (int64_t j = 0; j < d->kw; j++)
+            for (int64_t c = 0; c < Cg; c++, r++) {
                 aoff[r] = r * OB;
-                boff[r] = (c * pl->PR + i * d->dil_h) * pl->Wp + j * d->dil_w;
+                boff[r] = fc_panel_offset(d, pl, c, i, j);
             }
 
     const int nt = fc_resolve_threads(nthreads, pl->items);
@@ -160,7 +155,7 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
             const int64_t oh0 = rb * pl->R, oh1 = imin(d->ho, oh0 + pl->R);
             const int64_t ih0 = oh0 * d->stride_h - d->pad_h;
             const int64_t nrows = (oh1 - oh0 - 1) * d->stride_h + (d->kh - 1) * d->dil_h + 1;
-            FN(build_panel_dense)(d, pl, x, n, g * Cg, Cg, ih0, nrows, panel);
+            FN(build_panel)(d, pl, x, n, g * Cg, Cg, ih0, nrows, panel);
 
             const int64_t b0 = chunk * pl->ob_per_chunk, b1 = imin(pl->nob, b0 + pl->ob_per_chunk);
             for (int64_t blk = b0; blk < b1; blk++) {
@@ -168,11 +163,11 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                 const int m = (int)cdiv(nl, V);
                 const T *wblk = wp + (g * pl->nob + blk) * K * OB;
                 for (int64_t oh = oh0; oh < oh1; oh++) {
-                    const T *prow = panel + (oh - oh0) * d->stride_h * pl->Wp;
+                    const T *prow = panel + (oh - oh0) * d->stride_h * Cg * pl->Wp;
                     for (int64_t ow0 = 0; ow0 < d->wo; ow0 += P) {
                         const int64_t np = imin(P, d->wo - ow0);
                         UKT uk = ks->SFX[np][m];
-                        uk(K, wblk, aoff, prow + ow0 * d->stride_w, boff, d->stride_w, tile, OB);
+                        uk(K, wblk, aoff, prow + ow0, boff, 1, tile, OB);
                         FN(fc_store_tile)(d, y, n, oh, ow0, g * Og + blk * OB, tile, OB,
                                                     np, nl, bias);
                     }
@@ -190,7 +185,7 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                             const T *w, const T *bias, T *y, int nthreads, const fc_ukernel_set *ks)
 {
     const int64_t G = d->groups, Cg = d->c / G, Og = d->o / G, K = pl->K;
-    const int64_t V = pl->V, MV = (int64_t)pl->M * V, sw = d->stride_w;
+    const int64_t V = pl->V, MV = (int64_t)pl->M * V;
     int err = FC_OK;
 
     int64_t *aoff = (int64_t *)malloc((size_t)K * sizeof(int64_t));
@@ -199,12 +194,11 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
         free(aoff); free(boff);
         return FC_ENOMEM;
     }
-    for (int64_t c = 0, r = 0; c < Cg; c++)
-        for (int64_t i = 0; i < d->kh; i++)
-            for (int64_t j = 0; j < d->kw; j++, r++) {
-                const int64_t col = j * d->dil_w;
-                aoff[r] = (c * pl->PR + i * d->dil_h) * pl->Wp + (col % sw) * pl->Lp + col / sw;
-                boff[r] = r;
+    for (int64_t i = 0, r = 0; i < d->kh; i++)
+        for (int64_t j = 0; j < d->kw; j++)
+            for (int64_t c = 0; c < Cg; c++, r++) {
+                aoff[r] = fc_panel_offset(d, pl, c, i, j);
+                boff[r] = (c * d->kh + i) * d->kw + j;
             }
 
     const int nt = fc_resolve_threads(nthreads, pl->items);
@@ -232,13 +226,13 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
             const int64_t oh0 = rb * pl->R, oh1 = imin(d->ho, oh0 + pl->R);
             const int64_t ih0 = oh0 * d->stride_h - d->pad_h;
             const int64_t nrows = (oh1 - oh0 - 1) * d->stride_h + (d->kh - 1) * d->dil_h + 1;
-            FN(build_panel_pixel)(d, pl, x, n, g * Cg, Cg, ih0, nrows, panel);
+            FN(build_panel)(d, pl, x, n, g * Cg, Cg, ih0, nrows, panel);
 
             for (int64_t t = 0; t < pl->nob; t++) {
                 const int64_t oc_lo = t * pl->P, np = imin(pl->P, Og - oc_lo);
                 const T *wt = w + (g * Og + oc_lo) * K;
                 for (int64_t oh = oh0; oh < oh1; oh++) {
-                    const T *prow = panel + (oh - oh0) * d->stride_h * pl->Wp;
+                    const T *prow = panel + (oh - oh0) * d->stride_h * Cg * pl->Wp;
                     for (int64_t ow0 = 0; ow0 < d->wo; ow0 += MV) {
                         const int64_t nw = imin(MV, d->wo - ow0);
                         const int m = (int)cdiv(nw, V);

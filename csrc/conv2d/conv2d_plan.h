@@ -14,7 +14,7 @@ typedef struct fc_conv2d_plan_t {
     int64_t K;          /* reduction length: Cg*kh*kw                               */
     int64_t OB;         /* output channels per block (M*V), or per tile (pixel form) */
     int64_t nob;        /* blocks per group                                         */
-    int64_t Wp, Lp;     /* panel row length (pixel form: Lp per stride phase)       */
+    int64_t Wp, Lp;     /* panel row length, = stride_w phases of Lp elements         */
     int64_t R, nrb;     /* output rows per work item, number of row blocks          */
     int64_t PR;         /* input rows in a panel                                    */
     int64_t nchunk, ob_per_chunk; /* output-channel chunks per work item            */
@@ -25,6 +25,8 @@ typedef struct fc_conv2d_plan_t {
 int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize,
                    int nthreads, fc_conv2d_plan_t *pl);
 int fc_resolve_threads(int nthreads, int64_t items);
+int64_t fc_panel_offset(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, int64_t c,
+                        int64_t i, int64_t j);
 
 /* Packs OIHW weights into the oc-vector micro-kernel's a-operand
  * [g][block][k][OB] (zero-padded past Og); wp holds G*nob*K*OB elements. */

@@ -61,11 +61,21 @@ FC_DEFINE_UK(double, fc_vd, FC_V64, f64)
     static void FC_UK_NAME(f32, P, M)(int64_t k, const float *a, const int64_t *aoff, \
                                       const float *b, const int64_t *boff, int64_t bs, \
                                       float *c, int64_t ldc)                         \
-    { fc_uk_body_f32(P, M, k, a, aoff, b, boff, bs, c, ldc); }                       \
+    {                                                                                \
+        if (bs == 1) /* the common case: constant offsets, embedded broadcasts */    \
+            fc_uk_body_f32(P, M, k, a, aoff, b, boff, 1, c, ldc);                    \
+        else                                                                         \
+            fc_uk_body_f32(P, M, k, a, aoff, b, boff, bs, c, ldc);                   \
+    }                       \
     static void FC_UK_NAME(f64, P, M)(int64_t k, const double *a, const int64_t *aoff, \
                                       const double *b, const int64_t *boff, int64_t bs, \
                                       double *c, int64_t ldc)                        \
-    { fc_uk_body_f64(P, M, k, a, aoff, b, boff, bs, c, ldc); }
+    {                                                                                \
+        if (bs == 1)                                                                 \
+            fc_uk_body_f64(P, M, k, a, aoff, b, boff, 1, c, ldc);                    \
+        else                                                                         \
+            fc_uk_body_f64(P, M, k, a, aoff, b, boff, bs, c, ldc);                   \
+    }
 #include "ukernel_tiles.h"
 #undef FC_TILE
 
