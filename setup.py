@@ -18,6 +18,7 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+C_HEADERS = sorted(glob.glob(os.path.join(HERE, "csrc", "**", "*.h"), recursive=True))
 C_SOURCES = sorted(
     os.path.relpath(p, HERE)
     for p in glob.glob(os.path.join(HERE, "csrc", "**", "*.c"), recursive=True)
@@ -71,6 +72,7 @@ extensions = [
         "fastconv._kernels",
         sources=["src/fastconv/_kernels.pyx"] + C_SOURCES,
         include_dirs=["csrc", numpy.get_include()],
+        depends=C_HEADERS,  # rebuild when a header or a kernel template changes
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     )
 ]

@@ -82,6 +82,8 @@ int fc_conv2d_check(const fc_conv2d_desc *d)
 
 /* Scratch budget of one thread's input panel, sized to stay in L2. */
 #define FC_PANEL_BUDGET_BYTES (256 * 1024)
+/* Packed weights of one reduction chunk, sized to stay in L1 with the panel lines. */
+#define FC_WCHUNK_BYTES (32 * 1024)
 
 int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize,
                    int nthreads, fc_conv2d_plan_t *pl)
@@ -104,9 +106,13 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
         int64_t M = imin(imin(cdiv(Og, V), lim / pcap), FC_UK_MAX_M);
         M = imax(M, 1);
         pl->M = (int)M;
-        /* balanced pixel tiles along a row: 33 = 3 x 11, not 14 + 14 + 5 */
-        const int64_t pmax = imin(lim / M, FC_UK_MAX_P);
-        pl->P = (int)cdiv(d->wo, cdiv(d->wo, pmax));
+        /* most pixels per tile; fc_row_tiles balances them (33 = 3 x 11) */
+        pl->P = (int)imin(imin(lim / M, FC_UK_MAX_P), d->wo);
+        /* reduction chunk: the packed weights of a chunk fit in L1 */
+        const int64_t tap_bytes = imax(1, Cg * pl->OB * elsize);
+        const int64_t taps = d->kh * d->kw;
+        int64_t nkc = cdiv(taps, imax(1, FC_WCHUNK_BYTES / tap_bytes));
+        pl->taps_per_chunk = cdiv(taps, nkc);
         pl->OB = M * V;
         pl->nob = cdiv(Og, pl->OB);
         pl->Lp = d->wo + ((d->kw - 1) * d->dil_w) / d->stride_w;
@@ -149,6 +155,61 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
     if (pl->panel_elems < 0 || pl->items < 0)
         return FC_EOVERFLOW;
     return FC_OK;
+}
+
+void fc_valid_taps(int64_t start, int64_t dil, int64_t k, int64_t size, int64_t *lo, int64_t *hi)
+{
+    /* start + t*dil >= 0  and  start + t*dil <= size - 1 */
+    int64_t l = start >= 0 ? 0 : cdiv(-start, dil);
+    int64_t h = size - 1 - start >= 0 ? (size - 1 - start) / dil + 1 : 0;
+    *lo = imin(l, k);
+    *hi = imin(h, k);
+}
+
+int64_t fc_row_tiles(const fc_conv2d_desc *d, int64_t pmax, int clip, fc_row_tile_t *tiles)
+{
+    /* 1. runs of pixels with the same valid kernel columns */
+    int64_t nrun = 0;
+    for (int64_t ow = 0; ow < d->wo; ow++) {
+        int64_t lo = 0, hi = d->kw;
+        if (clip) {
+            fc_valid_taps(ow * d->stride_w - d->pad_w, d->dil_w, d->kw, d->w, &lo, &hi);
+            if (lo >= hi) { lo = d->kw; hi = 0; } /* empty: neutral for the union below */
+        }
+        if (nrun && tiles[nrun - 1].jlo == lo && tiles[nrun - 1].jhi == hi) {
+            tiles[nrun - 1].np++;
+        } else {
+            tiles[nrun++] = (fc_row_tile_t){ow, 1, lo, hi};
+        }
+    }
+    /* 2. runs too short to fill a micro-kernel decently join a neighbour, with the
+       union of the columns (the panel's zeros cover the rest) */
+    const int64_t minlen = imax(4, pmax / 4);
+    for (int64_t r = 0; r < nrun && nrun > 1;) {
+        if (tiles[r].np >= minlen) { r++; continue; }
+        int64_t into = r + 1 < nrun ? r + 1 : r - 1;
+        fc_row_tile_t *a = &tiles[into];
+        a->ow0 = imin(a->ow0, tiles[r].ow0);
+        a->np += tiles[r].np;
+        a->jlo = imin(a->jlo, tiles[r].jlo);
+        a->jhi = imax(a->jhi, tiles[r].jhi);
+        memmove(&tiles[r], &tiles[r + 1], (size_t)(nrun - r - 1) * sizeof *tiles);
+        nrun--;
+        r = 0;
+    }
+    /* 3. balanced tiles of at most pmax pixels within each run (in place, from the back) */
+    int64_t total = 0;
+    for (int64_t r = 0; r < nrun; r++)
+        total += cdiv(tiles[r].np, pmax);
+    for (int64_t r = nrun - 1, out = total; r >= 0; r--) {
+        const fc_row_tile_t run = tiles[r];
+        const int64_t nt = cdiv(run.np, pmax);
+        for (int64_t k = nt - 1; k >= 0; k--) {
+            const int64_t lo = run.np * k / nt, hi = run.np * (k + 1) / nt;
+            tiles[--out] = (fc_row_tile_t){run.ow0 + lo, hi - lo, run.jlo, run.jhi};
+        }
+    }
+    return total;
 }
 
 /* Offset of tap (i, j) of panel channel c, relative to the panel row of an output

@@ -50,24 +50,35 @@ static void FN(build_panel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
     }
 }
 
+/* One block (g, blk) = gb of pack_weights_ordered below.  Writes each packed
+ * row of OB weights contiguously, reading the OB source rows side by side (the
+ * fastest of the simple orders measured: about 0.45 ns per weight here). */
+static void FN(pack_weight_block)(const T *w, int64_t Og, int64_t K, int64_t taps, int64_t OB,
+                                  int64_t nob, int64_t gb, T *wp)
+{
+    const int64_t g = gb / nob, blk = gb % nob, Cg = K / taps;
+    const int64_t nl = imax(0, imin(OB, Og - blk * OB)); /* real output channels */
+    const T *src = w + (g * Og + blk * OB) * K;          /* row l: [c][tap] */
+    T *dst = wp + gb * K * OB;
+    for (int64_t t = 0; t < taps; t++)
+        for (int64_t c = 0; c < Cg; c++) {
+            T *d = dst + (t * Cg + c) * OB;
+            const T *s = src + c * taps + t;
+            for (int64_t l = 0; l < nl; l++)
+                d[l] = s[l * K];
+            for (int64_t l = nl; l < OB; l++)
+                d[l] = (T)0;
+        }
+}
+
 /* Packs OIHW weights (O = G*Og rows of K = Cg*taps) into [g][block][r][OB],
  * zero-padded past Og, with the reduction index r running over (tap, channel)
  * pairs in (c, tap) order when taps == 1 and in (tap, c) order otherwise. */
 static void FN(pack_weights_ordered)(const T *w, int64_t G, int64_t Og, int64_t K,
                                      int64_t taps, int64_t OB, int64_t nob, T *wp)
 {
-    const int64_t Cg = K / taps;
-    for (int64_t g = 0; g < G; g++)
-        for (int64_t blk = 0; blk < nob; blk++) {
-            T *dst = wp + (g * nob + blk) * K * OB;
-            for (int64_t r = 0; r < K; r++) {
-                const int64_t src = taps == 1 ? r : (r % Cg) * taps + r / Cg;
-                for (int64_t l = 0; l < OB; l++) {
-                    const int64_t oc = blk * OB + l;
-                    dst[r * OB + l] = oc < Og ? w[(g * Og + oc) * K + src] : (T)0;
-                }
-            }
-        }
+    for (int64_t gb = 0; gb < G * nob; gb++)
+        FN(pack_weight_block)(w, Og, K, taps, OB, nob, gb, wp);
 }
 
 /* Packs OIHW weights (O = G*Og rows of K) into [g][block][k][OB], zero-padded
@@ -100,33 +111,46 @@ void FN(fc_store_tile)(const fc_conv2d_desc *d, T *y, int64_t n, int64_t oh,
     }
 }
 
+/* 1 when every weight is finite: then taps that only ever meet zero padding can
+ * be skipped without changing a result (0 * Inf would have been NaN). */
+static int FN(all_finite)(const T *w, int64_t n)
+{
+    int ok = 1;
+    for (int64_t i = 0; i < n; i++)
+        ok &= (w[i] - w[i]) == (T)0; /* NaN - NaN and Inf - Inf are NaN; vectorises */
+    return ok;
+}
+
 static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, const T *x,
                             const T *w, const T *bias, T *y, int nthreads, const fc_ukernel_set *ks)
 {
     const int64_t G = d->groups, Cg = d->c / G, Og = d->o / G, K = pl->K, OB = pl->OB;
-    const int64_t V = pl->V, P = pl->P;
+    const int64_t V = pl->V, kw = d->kw, taps = d->kh * d->kw;
     int err = FC_OK;
 
-    /* packed weights [g][block][k][OB] and the offset tables, shared read-only */
+    /* packed weights [g][block][tap][c][OB], offset tables, row tiles: shared, read-only */
+    const int clip = FN(all_finite)(w, d->o * K);
     int64_t wp_elems = mul4(G, pl->nob, K, OB);
     if (wp_elems < 0)
         return FC_EOVERFLOW;
     T *wp = (T *)malloc((size_t)wp_elems * sizeof(T));
     int64_t *aoff = (int64_t *)malloc((size_t)K * sizeof(int64_t));
     int64_t *boff = (int64_t *)malloc((size_t)K * sizeof(int64_t));
-    if (!wp || !aoff || !boff) {
-        free(wp); free(aoff); free(boff);
+    fc_row_tile_t *tiles = (fc_row_tile_t *)malloc((size_t)d->wo * sizeof(fc_row_tile_t));
+    if (!wp || !aoff || !boff || !tiles) {
+        free(wp); free(aoff); free(boff); free(tiles);
         return FC_ENOMEM;
     }
-    FN(pack_weights_ordered)(w, G, Og, K, d->kh * d->kw, OB, pl->nob, wp);
     /* reduction order (tap, channel): consecutive steps walk the panel with one
        constant stride, which the hardware prefetchers follow */
     for (int64_t i = 0, r = 0; i < d->kh; i++)
-        for (int64_t j = 0; j < d->kw; j++)
+        for (int64_t j = 0; j < kw; j++)
             for (int64_t c = 0; c < Cg; c++, r++) {
                 aoff[r] = r * OB;
                 boff[r] = fc_panel_offset(d, pl, c, i, j);
             }
+    const int64_t ntiles = fc_row_tiles(d, pl->P, clip, tiles);
+    const int64_t rowlen = d->wo * OB; /* result buffer elements per output row */
 
     const int nt = fc_resolve_threads(nthreads, pl->items);
 #ifdef _OPENMP
@@ -134,18 +158,24 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
 #endif
     {
         T *panel = (T *)malloc((size_t)pl->panel_elems * sizeof(T));
-        T *tile = (T *)malloc((size_t)(P * OB) * sizeof(T));
-        if (!panel || !tile) {
+        T *cbuf = (T *)malloc((size_t)(pl->R * rowlen) * sizeof(T));
+        if (!panel || !cbuf) {
 #ifdef _OPENMP
 #pragma omp atomic write
 #endif
             err = FC_ENOMEM;
         }
+        /* weights are packed by all threads; the implied barrier ends it */
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (int64_t gb = 0; gb < G * pl->nob; gb++)
+            FN(pack_weight_block)(w, Og, K, taps, OB, pl->nob, gb, wp);
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
         for (int64_t it = 0; it < pl->items; it++) {
-            if (!panel || !tile)
+            if (!panel || !cbuf)
                 continue;
             int64_t rest = it;
             const int64_t chunk = rest % pl->nchunk; rest /= pl->nchunk;
@@ -162,22 +192,53 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                 const int64_t nl = imin(OB, Og - blk * OB);
                 const int m = (int)cdiv(nl, V);
                 const T *wblk = wp + (g * pl->nob + blk) * K * OB;
-                for (int64_t oh = oh0; oh < oh1; oh++) {
-                    const T *prow = panel + (oh - oh0) * d->stride_h * Cg * pl->Wp;
-                    for (int64_t ow0 = 0; ow0 < d->wo; ow0 += P) {
-                        const int64_t np = imin(P, d->wo - ow0);
-                        UKT uk = ks->SFX[np][m];
-                        uk(K, wblk, aoff, prow + ow0, boff, 1, tile, OB);
-                        FN(fc_store_tile)(d, y, n, oh, ow0, g * Og + blk * OB, tile, OB,
-                                                    np, nl, bias);
+                memset(cbuf, 0, (size_t)((oh1 - oh0) * rowlen) * sizeof(T));
+                /* taps in cache-sized chunks, so the packed weights of a chunk stay
+                   in L1 while every pixel of the work item goes past them */
+                for (int64_t t0 = 0; t0 < taps; t0 += pl->taps_per_chunk) {
+                    const int64_t t1 = imin(taps, t0 + pl->taps_per_chunk);
+                    for (int64_t oh = oh0; oh < oh1; oh++) {
+                        /* kernel rows that fall into vertical padding are skipped */
+                        int64_t ilo = 0, ihi = d->kh;
+                        if (clip)
+                            fc_valid_taps(oh * d->stride_h - d->pad_h, d->dil_h, d->kh, d->h,
+                                          &ilo, &ihi);
+                        const T *prow = panel + (oh - oh0) * d->stride_h * Cg * pl->Wp;
+                        T *crow = cbuf + (oh - oh0) * rowlen;
+                        for (int64_t ti = 0; ti < ntiles; ti++) {
+                            const fc_row_tile_t tl = tiles[ti];
+                            UKT uk = ks->SFX[tl.np][m];
+                            /* contiguous runs of reduction steps: taps (i, jlo..jhi-1) of
+                               each valid kernel row, clipped to the chunk */
+                            int64_t rs = 0, re = 0;
+                            for (int64_t i = ilo; i <= ihi; i++) {
+                                int64_t a = 0, b = 0;
+                                if (i < ihi) {
+                                    a = imax(i * kw + tl.jlo, t0) * Cg;
+                                    b = imin(i * kw + tl.jhi, t1) * Cg;
+                                }
+                                if (i < ihi && a < b && a == re) {
+                                    re = b; /* extends the current run */
+                                    continue;
+                                }
+                                if (re > rs)
+                                    uk(re - rs, wblk, aoff + rs, prow + tl.ow0, boff + rs, 1,
+                                       crow + tl.ow0 * OB, OB, 1);
+                                rs = a;
+                                re = b > a ? b : a;
+                            }
+                        }
                     }
                 }
+                for (int64_t oh = oh0; oh < oh1; oh++)
+                    FN(fc_store_tile)(d, y, n, oh, 0, g * Og + blk * OB, cbuf + (oh - oh0) * rowlen,
+                                      OB, d->wo, nl, bias);
             }
         }
         free(panel);
-        free(tile);
+        free(cbuf);
     }
-    free(wp); free(aoff); free(boff);
+    free(wp); free(aoff); free(boff); free(tiles);
     return err;
 }
 
@@ -200,6 +261,8 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                 aoff[r] = fc_panel_offset(d, pl, c, i, j);
                 boff[r] = (c * d->kh + i) * d->kw + j;
             }
+    const int clip = FN(all_finite)(w, d->o * K);
+    const int64_t row_steps = d->kw * Cg; /* reduction steps of one kernel row */
 
     const int nt = fc_resolve_threads(nthreads, pl->items);
 #ifdef _OPENMP
@@ -233,11 +296,19 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                 const T *wt = w + (g * Og + oc_lo) * K;
                 for (int64_t oh = oh0; oh < oh1; oh++) {
                     const T *prow = panel + (oh - oh0) * d->stride_h * Cg * pl->Wp;
+                    /* kernel rows that fall into vertical padding are skipped */
+                    int64_t ilo = 0, ihi = d->kh;
+                    if (clip)
+                        fc_valid_taps(oh * d->stride_h - d->pad_h, d->dil_h, d->kh, d->h, &ilo, &ihi);
+                    const int64_t r0 = ilo * row_steps, nr = imax(0, ihi - ilo) * row_steps;
                     for (int64_t ow0 = 0; ow0 < d->wo; ow0 += MV) {
                         const int64_t nw = imin(MV, d->wo - ow0);
                         const int m = (int)cdiv(nw, V);
                         UKT uk = ks->SFX[np][m];
-                        uk(K, prow + ow0, aoff, wt, boff, K, tile, MV);
+                        if (nr > 0)
+                            uk(nr, prow + ow0, aoff + r0, wt, boff + r0, K, tile, MV, 0);
+                        else
+                            memset(tile, 0, (size_t)(np * MV) * sizeof(T));
                         /* tile[p][l]: channel oc_lo + p, pixel ow0 + l */
                         const int64_t oc0 = g * Og + oc_lo;
                         if (d->layout == FC_LAYOUT_NCHW) {

@@ -18,9 +18,25 @@ typedef struct fc_conv2d_plan_t {
     int64_t R, nrb;     /* output rows per work item, number of row blocks          */
     int64_t PR;         /* input rows in a panel                                    */
     int64_t nchunk, ob_per_chunk; /* output-channel chunks per work item            */
+    int64_t taps_per_chunk; /* oc-vector form: reduction chunk, in kernel taps     */
     int64_t panel_elems;
     int64_t items;      /* total work items                                         */
 } fc_conv2d_plan_t;
+
+/* A run of output pixels along a row and the kernel columns [jlo, jhi) that can
+ * touch real input for all of them (others meet only padding). */
+typedef struct fc_row_tile_t {
+    int64_t ow0, np, jlo, jhi;
+} fc_row_tile_t;
+
+/* Splits an output row into micro-kernel tiles of at most pmax pixels; with
+ * `clip`, edge runs long enough to be worth it get their padding taps removed.
+ * Returns the number of tiles (at most d->wo). */
+int64_t fc_row_tiles(const fc_conv2d_desc *d, int64_t pmax, int clip, fc_row_tile_t *tiles);
+
+/* Kernel taps [lo, hi) along one axis whose input coordinate start + t*dil lies in
+ * [0, size); lo >= hi when none does. */
+void fc_valid_taps(int64_t start, int64_t dil, int64_t k, int64_t size, int64_t *lo, int64_t *hi);
 
 int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize,
                    int nthreads, fc_conv2d_plan_t *pl);

@@ -10,7 +10,9 @@
  *             s = b[boff[r] + p*bs]                   # one broadcast scalar
  *             C[p][m*V : m*V+V] += s * A_m            # one FMA per accumulator
  *
- * and stores C row by row (row p at c + p*ldc).  The P*M accumulators stay in
+ * and stores C row by row (row p at c + p*ldc).  With `accumulate` set, the
+ * accumulators start from the C already stored there instead of zero (for
+ * reductions split into cache-sized chunks or around padding).  The P*M accumulators stay in
  * registers for the whole reduction.  The two offset tables make it layout-free:
  *   - "oc-vector" form (dense conv): a = packed weights (SIMD-width of output
  *     channels innermost), b = an input panel, P = output pixels;
@@ -31,10 +33,10 @@
 
 typedef void (*fc_uk_f32)(int64_t k, const float *a, const int64_t *aoff,
                           const float *b, const int64_t *boff, int64_t bs,
-                          float *c, int64_t ldc);
+                          float *c, int64_t ldc, int accumulate);
 typedef void (*fc_uk_f64)(int64_t k, const double *a, const int64_t *aoff,
                           const double *b, const int64_t *boff, int64_t bs,
-                          double *c, int64_t ldc);
+                          double *c, int64_t ldc, int accumulate);
 
 typedef struct fc_ukernel_set {
     const char *name;

@@ -27,12 +27,15 @@ typedef double fc_vd __attribute__((vector_size(FC_VBYTES)));
     FC_UK_INLINE void fc_uk_body_##SFX(const int P, const int M, int64_t k,         \
                                        const T *a, const int64_t *aoff,             \
                                        const T *b, const int64_t *boff, int64_t bs, \
-                                       T *c, int64_t ldc)                           \
+                                       T *c, int64_t ldc, int accumulate)           \
     {                                                                               \
         VT acc[FC_UK_MAX_P][FC_UK_MAX_M];                                           \
         _Pragma("GCC unroll 32") for (int p = 0; p < P; p++)                        \
-            _Pragma("GCC unroll 8") for (int m = 0; m < M; m++)                     \
+            _Pragma("GCC unroll 8") for (int m = 0; m < M; m++) {                   \
                 acc[p][m] = (VT){0};                                                \
+                if (accumulate)                                                     \
+                    memcpy(&acc[p][m], c + p * ldc + m * VL, sizeof(VT));           \
+            }                                                                       \
         for (int64_t r = 0; r < k; r++) {                                           \
             const T *ar = a + aoff[r];                                              \
             const T *br = b + boff[r];                                              \
@@ -60,21 +63,21 @@ FC_DEFINE_UK(double, fc_vd, FC_V64, f64)
 #define FC_TILE(P, M)                                                                \
     static void FC_UK_NAME(f32, P, M)(int64_t k, const float *a, const int64_t *aoff, \
                                       const float *b, const int64_t *boff, int64_t bs, \
-                                      float *c, int64_t ldc)                         \
+                                      float *c, int64_t ldc, int accumulate)         \
     {                                                                                \
         if (bs == 1) /* the common case: constant offsets, embedded broadcasts */    \
-            fc_uk_body_f32(P, M, k, a, aoff, b, boff, 1, c, ldc);                    \
+            fc_uk_body_f32(P, M, k, a, aoff, b, boff, 1, c, ldc, accumulate);                    \
         else                                                                         \
-            fc_uk_body_f32(P, M, k, a, aoff, b, boff, bs, c, ldc);                   \
+            fc_uk_body_f32(P, M, k, a, aoff, b, boff, bs, c, ldc, accumulate);                   \
     }                       \
     static void FC_UK_NAME(f64, P, M)(int64_t k, const double *a, const int64_t *aoff, \
                                       const double *b, const int64_t *boff, int64_t bs, \
-                                      double *c, int64_t ldc)                        \
+                                      double *c, int64_t ldc, int accumulate)        \
     {                                                                                \
         if (bs == 1)                                                                 \
-            fc_uk_body_f64(P, M, k, a, aoff, b, boff, 1, c, ldc);                    \
+            fc_uk_body_f64(P, M, k, a, aoff, b, boff, 1, c, ldc, accumulate);                    \
         else                                                                         \
-            fc_uk_body_f64(P, M, k, a, aoff, b, boff, bs, c, ldc);                   \
+            fc_uk_body_f64(P, M, k, a, aoff, b, boff, bs, c, ldc, accumulate);                   \
     }
 #include "ukernel_tiles.h"
 #undef FC_TILE
