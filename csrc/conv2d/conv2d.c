@@ -34,6 +34,16 @@
 #include <omp.h>
 #endif
 
+static int64_t gcd64(int64_t a, int64_t b)
+{
+    while (b) {
+        int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
 static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static int64_t imin(int64_t a, int64_t b) { return a < b ? a : b; }
 static int64_t imax(int64_t a, int64_t b) { return a > b ? a : b; }
@@ -82,6 +92,8 @@ int fc_conv2d_check(const fc_conv2d_desc *d)
 
 /* Scratch budget of one thread's input panel, sized to stay in L2. */
 #define FC_PANEL_BUDGET_BYTES (256 * 1024)
+/* Input block of the 1x1 GEMM path (conv2d_pointwise). */
+#define FC_POINTWISE_BLOCK_BYTES (64 * 1024)
 /* Packed weights of one reduction chunk, sized to stay in L1 with the panel lines. */
 #define FC_WCHUNK_BYTES (32 * 1024)
 
@@ -98,7 +110,9 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
     /* lanes doing useful work in each form */
     const double eff_dense = (double)Og / (double)(cdiv(Og, V) * V);
     const double eff_pixel = (double)d->wo / (double)(cdiv(d->wo, V) * V);
-    pl->pixel_form = eff_pixel > 1.25 * eff_dense;
+    /* the oc-vector form has the better load/FMA ratio; the pixel-vector form
+       writes its results without a transpose, so it wins ties */
+    pl->pixel_form = eff_pixel > 1.25 * eff_dense || (eff_pixel >= eff_dense && d->wo % V == 0);
 
     int64_t row_elems; /* panel elements per input row, all channels of a group */
     if (!pl->pixel_form) {
@@ -116,10 +130,10 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
         pl->OB = M * V;
         pl->nob = cdiv(Og, pl->OB);
         pl->Lp = d->wo + ((d->kw - 1) * d->dil_w) / d->stride_w;
-        pl->Wp = d->stride_w * pl->Lp;
-        row_elems = Cg * pl->Wp;
     } else {
-        int64_t M = imin(imin(cdiv(d->wo, V), FC_UK_MAX_M), lim);
+        /* enough pixel vectors to cover the row, but leave room for up to 14
+           broadcast output channels (the load/FMA ratio of the dense form) */
+        int64_t M = imin(imin(cdiv(d->wo, V), FC_UK_MAX_M), imax(1, lim / imin(Og, 14)));
         int64_t pmax = imin(lim / M, FC_UK_MAX_P);
         int64_t ntile = cdiv(Og, pmax);
         pl->M = (int)M;
@@ -128,9 +142,15 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
         pl->nob = cdiv(Og, pl->P);
         /* whole vectors of pixels are loaded: room for the last one to overrun Wo */
         pl->Lp = cdiv(d->wo, V) * V + ((d->kw - 1) * d->dil_w) / d->stride_w;
-        pl->Wp = d->stride_w * pl->Lp;
-        row_elems = Cg * pl->Wp;
     }
+    /* A panel row holds one slot of Lp elements per stride phase, or, when the
+       stride is wider than the kernel, one slot per kernel column (only the
+       phases the taps use): scratch never grows with the stride. */
+    pl->phase_per_tap = d->kw < d->stride_w;
+    pl->Wp = mul_ok(pl->phase_per_tap ? d->kw : d->stride_w, pl->Lp);
+    row_elems = mul_ok(Cg, pl->Wp);
+    if (pl->Wp < 0 || row_elems < 0)
+        return FC_EOVERFLOW;
 
     /* rows per work item: as many as the panel budget allows, but enough work
        items (image x group x row block x channel chunk) for every thread */
@@ -149,9 +169,38 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
         pl->ob_per_chunk = cdiv(pl->nob, nchunk);
         pl->nchunk = cdiv(pl->nob, pl->ob_per_chunk);
     }
-    pl->PR = (pl->R - 1) * d->stride_h + ext_h;
+    /* panel rows: the input rows the item's output rows read, every row_step-th
+       one (a dilated kernel on one output row reads only kh rows) */
+    pl->row_step = pl->R == 1 ? d->dil_h : gcd64(d->stride_h, d->dil_h);
+    if (pl->R > 1 && d->stride_h > ext_h) {
+        /* output rows read disjoint, far-apart input rows: one per item, or the
+           panel would hold the rows in between */
+        pl->R = 1;
+        pl->nrb = d->ho;
+        pl->row_step = d->dil_h;
+    }
+    pl->PR = ((pl->R - 1) * d->stride_h + (d->kh - 1) * d->dil_h) / pl->row_step + 1;
     pl->panel_elems = mul_ok(pl->PR, row_elems);
-    pl->items = mul4(d->n, G, pl->nrb, pl->nchunk);
+    if (pl->panel_elems < 0 || pl->panel_elems > (INT64_C(1) << 58))
+        return FC_EOVERFLOW;
+    /* A 1x1 unpadded unit-stride convolution on one (flattened) row is a plain
+       GEMM (conv2d_pointwise): the row is cut into pixel blocks whose input, all
+       channels, fits the L2 budget; enough blocks that one image feeds every thread. */
+    pl->ncc = 1;
+    pl->cc_len = d->wo;
+    pl->direct = pl->pixel_form && d->kh == 1 && d->kw == 1 && d->stride_h == 1 &&
+                 d->stride_w == 1 && d->pad_h == 0 && d->pad_w == 0 && d->h == 1 &&
+                 d->wo == d->w && d->layout == FC_LAYOUT_NCHW;
+    if (pl->direct) {
+        const int64_t MV = (int64_t)pl->M * V;
+        /* measured: blocks of about 64 KB beat L2-sized ones (prefetched to L1) */
+        int64_t chunks_fit = imax(1, FC_POINTWISE_BLOCK_BYTES / imax(1, pl->K * MV * elsize));
+        int64_t ncc = imax(cdiv(d->wo, chunks_fit * MV), imin(cdiv(d->wo, MV), cdiv(want, base)));
+        pl->cc_len = cdiv(cdiv(d->wo, ncc), MV) * MV;
+        pl->ncc = cdiv(d->wo, pl->cc_len);
+        pl->nrb = 1;
+    }
+    pl->items = mul4(d->n, G, pl->nrb, mul_ok(pl->nchunk, pl->ncc));
     if (pl->panel_elems < 0 || pl->items < 0)
         return FC_EOVERFLOW;
     return FC_OK;
@@ -219,7 +268,8 @@ int64_t fc_panel_offset(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, int
 {
     const int64_t col = j * d->dil_w;
     const int64_t Cg = d->c / d->groups;
-    return ((i * d->dil_h) * Cg + c) * pl->Wp + (col % d->stride_w) * pl->Lp + col / d->stride_w;
+    const int64_t slot = pl->phase_per_tap ? j : col % d->stride_w;
+    return ((i * d->dil_h / pl->row_step) * Cg + c) * pl->Wp + slot * pl->Lp + col / d->stride_w;
 }
 
 int fc_resolve_threads(int nthreads, int64_t items)

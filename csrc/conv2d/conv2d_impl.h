@@ -7,8 +7,9 @@
 #define UKT FC_CAT(fc_uk, SFX)
 
 /* The input panel of one work item, shared by both forms:
- *   panel[row][c][q][t] = input(c0 + c, ih0 + row, t*sw + q - pad_w), 0 outside,
- * i.e. each input row split into `sw` phases of Lp elements, so that the inputs of
+ *   panel[row][c][q][t] = input(c0 + c, ih0 + row*row_step, t*sw + q - pad_w), 0 outside,
+ * i.e. each input row split into `sw` phases of Lp elements (or one slot per
+ * kernel column, see fc_conv2d_plan), so that the inputs of
  * consecutive output pixels are consecutive in memory for every tap, whatever the
  * stride (unit-stride broadcasts or vector loads in the micro-kernel). */
 static void FN(build_panel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, const T *x,
@@ -19,13 +20,15 @@ static void FN(build_panel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
     for (int64_t c = 0; c < Cg; c++) {
         for (int64_t row = 0; row < nrows; row++) {
             T *dst = panel + (row * Cg + c) * pl->Wp;
-            const int64_t ih = ih0 + row;
+            const int64_t ih = ih0 + row * pl->row_step;
             if (ih < 0 || ih >= d->h) {
                 memset(dst, 0, (size_t)pl->Wp * sizeof(T));
                 continue;
             }
-            for (int64_t q = 0; q < sw; q++) {
-                T *dq = dst + q * Lp;
+            const int64_t nslot = pl->Wp / Lp;
+            for (int64_t slot = 0; slot < nslot; slot++) {
+                const int64_t q = pl->phase_per_tap ? (slot * d->dil_w) % sw : slot;
+                T *dq = dst + slot * Lp;
                 /* t holds a real pixel iff 0 <= t*sw + q - pw < W */
                 const int64_t tlo = imin(Lp, pw > q ? (pw - q + sw - 1) / sw : 0);
                 const int64_t thi = imax(tlo, imin(Lp, (W + pw - q + sw - 1) / sw));
@@ -184,7 +187,8 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
             const int64_t n = rest / G;
             const int64_t oh0 = rb * pl->R, oh1 = imin(d->ho, oh0 + pl->R);
             const int64_t ih0 = oh0 * d->stride_h - d->pad_h;
-            const int64_t nrows = (oh1 - oh0 - 1) * d->stride_h + (d->kh - 1) * d->dil_h + 1;
+            const int64_t nrows =
+                ((oh1 - oh0 - 1) * d->stride_h + (d->kh - 1) * d->dil_h) / pl->row_step + 1;
             FN(build_panel)(d, pl, x, n, g * Cg, Cg, ih0, nrows, panel);
 
             const int64_t b0 = chunk * pl->ob_per_chunk, b1 = imin(pl->nob, b0 + pl->ob_per_chunk);
@@ -203,7 +207,7 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                         if (clip)
                             fc_valid_taps(oh * d->stride_h - d->pad_h, d->dil_h, d->kh, d->h,
                                           &ilo, &ihi);
-                        const T *prow = panel + (oh - oh0) * d->stride_h * Cg * pl->Wp;
+                        const T *prow = panel + (oh - oh0) * d->stride_h / pl->row_step * Cg * pl->Wp;
                         T *crow = cbuf + (oh - oh0) * rowlen;
                         for (int64_t ti = 0; ti < ntiles; ti++) {
                             const fc_row_tile_t tl = tiles[ti];
@@ -249,17 +253,21 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
     const int64_t V = pl->V, MV = (int64_t)pl->M * V;
     int err = FC_OK;
 
+    /* weights packed per group as [tap][c][Og]: the Og channels a tile broadcasts
+       are adjacent, so the micro-kernel runs its unit-stride path */
+    const int64_t taps = d->kh * d->kw;
+    T *wpk = (T *)malloc((size_t)(d->o * K) * sizeof(T));
     int64_t *aoff = (int64_t *)malloc((size_t)K * sizeof(int64_t));
     int64_t *boff = (int64_t *)malloc((size_t)K * sizeof(int64_t));
-    if (!aoff || !boff) {
-        free(aoff); free(boff);
+    if (!wpk || !aoff || !boff) {
+        free(wpk); free(aoff); free(boff);
         return FC_ENOMEM;
     }
     for (int64_t i = 0, r = 0; i < d->kh; i++)
         for (int64_t j = 0; j < d->kw; j++)
             for (int64_t c = 0; c < Cg; c++, r++) {
                 aoff[r] = fc_panel_offset(d, pl, c, i, j);
-                boff[r] = (c * d->kh + i) * d->kw + j;
+                boff[r] = r * Og;
             }
     const int clip = FN(all_finite)(w, d->o * K);
     const int64_t row_steps = d->kw * Cg; /* reduction steps of one kernel row */
@@ -278,6 +286,11 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
             err = FC_ENOMEM;
         }
 #ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (int64_t g = 0; g < G; g++)
+            FN(pack_weight_block)(w, Og, K, taps, Og, 1, g, wpk);
+#ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
         for (int64_t it = 0; it < pl->items; it++) {
@@ -288,25 +301,28 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
             const int64_t n = it / (pl->nrb * G);
             const int64_t oh0 = rb * pl->R, oh1 = imin(d->ho, oh0 + pl->R);
             const int64_t ih0 = oh0 * d->stride_h - d->pad_h;
-            const int64_t nrows = (oh1 - oh0 - 1) * d->stride_h + (d->kh - 1) * d->dil_h + 1;
+            const int64_t nrows =
+                ((oh1 - oh0 - 1) * d->stride_h + (d->kh - 1) * d->dil_h) / pl->row_step + 1;
             FN(build_panel)(d, pl, x, n, g * Cg, Cg, ih0, nrows, panel);
 
-            for (int64_t t = 0; t < pl->nob; t++) {
-                const int64_t oc_lo = t * pl->P, np = imin(pl->P, Og - oc_lo);
-                const T *wt = w + (g * Og + oc_lo) * K;
-                for (int64_t oh = oh0; oh < oh1; oh++) {
-                    const T *prow = panel + (oh - oh0) * d->stride_h * Cg * pl->Wp;
-                    /* kernel rows that fall into vertical padding are skipped */
-                    int64_t ilo = 0, ihi = d->kh;
-                    if (clip)
-                        fc_valid_taps(oh * d->stride_h - d->pad_h, d->dil_h, d->kh, d->h, &ilo, &ihi);
-                    const int64_t r0 = ilo * row_steps, nr = imax(0, ihi - ilo) * row_steps;
-                    for (int64_t ow0 = 0; ow0 < d->wo; ow0 += MV) {
-                        const int64_t nw = imin(MV, d->wo - ow0);
-                        const int m = (int)cdiv(nw, V);
+            for (int64_t oh = oh0; oh < oh1; oh++) {
+                const T *prow = panel + (oh - oh0) * d->stride_h / pl->row_step * Cg * pl->Wp;
+                /* kernel rows that fall into vertical padding are skipped */
+                int64_t ilo = 0, ihi = d->kh;
+                if (clip)
+                    fc_valid_taps(oh * d->stride_h - d->pad_h, d->dil_h, d->kh, d->h, &ilo, &ihi);
+                const int64_t r0 = ilo * row_steps, nr = imax(0, ihi - ilo) * row_steps;
+                /* pixels outer, channels inner: the pixels' inputs stay in L1 while
+                   every output channel tile goes past them */
+                for (int64_t ow0 = 0; ow0 < d->wo; ow0 += MV) {
+                    const int64_t nw = imin(MV, d->wo - ow0);
+                    const int m = (int)cdiv(nw, V);
+                    for (int64_t t = 0; t < pl->nob; t++) {
+                        const int64_t oc_lo = t * pl->P, np = imin(pl->P, Og - oc_lo);
+                        const T *wt = wpk + g * K * Og + oc_lo;
                         UKT uk = ks->SFX[np][m];
                         if (nr > 0)
-                            uk(nr, prow + ow0, aoff + r0, wt, boff + r0, K, tile, MV, 0);
+                            uk(nr, prow + ow0, aoff + r0, wt, boff + r0, 1, tile, MV, 0);
                         else
                             memset(tile, 0, (size_t)(np * MV) * sizeof(T));
                         /* tile[p][l]: channel oc_lo + p, pixel ow0 + l */
@@ -332,7 +348,110 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
         free(panel);
         free(tile);
     }
-    free(aoff); free(boff);
+    free(wpk); free(aoff); free(boff);
+    return err;
+}
+
+/* 1x1, unit stride, no padding, NCHW: per image and group a GEMM
+ * Y[Og][HW] = W[Og][Cg] x X[Cg][HW], blocked the way GEMM libraries do it: for a
+ * block of pixels (all channels, sized for L2), each tile of output channels (its
+ * packed weights in L1) sweeps the block's chunks of M*V pixels through the
+ * pixel-vector micro-kernel, reading the input in place, and results go straight
+ * into contiguous output rows.  Only a last chunk that ends inside a vector is
+ * copied (zero-padded), so no load runs past the input. */
+static int FN(conv2d_pointwise)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, const T *x,
+                                const T *w, const T *bias, T *y, int nthreads,
+                                const fc_ukernel_set *ks)
+{
+    const int64_t G = d->groups, Cg = d->c / G, Og = d->o / G, K = pl->K, HW = d->w;
+    const int64_t V = pl->V, MV = (int64_t)pl->M * V, blk_len = pl->cc_len;
+    int err = FC_OK;
+    T *wpk = (T *)malloc((size_t)(d->o * K) * sizeof(T));
+    int64_t *aoff = (int64_t *)malloc((size_t)(2 * K) * sizeof(int64_t));
+    int64_t *boff = (int64_t *)malloc((size_t)K * sizeof(int64_t));
+    if (!wpk || !aoff || !boff) {
+        free(wpk); free(aoff); free(boff);
+        return FC_ENOMEM;
+    }
+    int64_t *tail_off = aoff + K;
+    for (int64_t r = 0; r < K; r++) {
+        aoff[r] = r * HW;     /* channel rows of the input */
+        tail_off[r] = r * MV; /* the copied last chunk: [c][MV] */
+        boff[r] = r * Og;     /* packed weights: [c][Og] */
+    }
+    const int nt = fc_resolve_threads(nthreads, pl->items);
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt)
+#endif
+    {
+        T *tailbuf = (T *)malloc((size_t)(K * MV) * sizeof(T));
+        T *tile = (T *)malloc((size_t)(pl->P * MV) * sizeof(T));
+        if (!tailbuf || !tile) {
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+            err = FC_ENOMEM;
+        }
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (int64_t g = 0; g < G; g++)
+            FN(pack_weight_block)(w, Og, K, 1, Og, 1, g, wpk);
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+        for (int64_t it = 0; it < pl->items; it++) {
+            if (!tailbuf || !tile)
+                continue;
+            const int64_t bi = it % pl->ncc;
+            const int64_t g = (it / pl->ncc) % G;
+            const int64_t n = it / (pl->ncc * G);
+            const int64_t p_lo = bi * blk_len, p_hi = imin(HW, p_lo + blk_len);
+            const int64_t nchunk = cdiv(p_hi - p_lo, MV);
+            const T *src = x + (n * d->c + g * Cg) * HW;
+            const int64_t tail_nw = (p_hi - p_lo) - (nchunk - 1) * MV;
+            const int tail_copy = tail_nw % V != 0;
+            if (tail_copy)
+                for (int64_t c = 0; c < K; c++) {
+                    const T *s0 = src + c * HW + p_hi - tail_nw;
+                    for (int64_t e = 0; e < MV; e++)
+                        tailbuf[c * MV + e] = e < tail_nw ? s0[e] : (T)0;
+                }
+            /* While this block computes, pull the next block of the row towards L2,
+               a slice per micro-kernel call: its channel rows are too many streams
+               for the hardware prefetchers. */
+            const int64_t line = 64 / (int64_t)sizeof(T);
+            const int64_t row_lines = cdiv(imax(0, imin(blk_len, HW - p_hi)), line);
+            const int64_t pf_total = row_lines * K, pf_step = cdiv(pf_total, pl->nob * nchunk);
+            int64_t pf = 0, pf_row = 0, pf_line = 0;
+            for (int64_t t = 0; t < pl->nob; t++) {
+                const int64_t oc_lo = t * pl->P, np = imin(pl->P, Og - oc_lo);
+                const int64_t oc0 = g * Og + oc_lo;
+                const T *wt = wpk + g * K * Og + oc_lo;
+                for (int64_t q = 0; q < nchunk; q++) {
+                    const int64_t p0 = p_lo + q * MV, nw = imin(MV, p_hi - p0);
+                    const int m = (int)cdiv(nw, V);
+                    for (int64_t e = 0; e < pf_step && pf < pf_total; e++, pf++) {
+                        __builtin_prefetch(src + pf_row * HW + p_hi + pf_line * line, 0, 3);
+                        if (++pf_line == row_lines) { pf_line = 0; pf_row++; }
+                    }
+                    if (tail_copy && q == nchunk - 1)
+                        ks->SFX[np][m](K, tailbuf, tail_off, wt, boff, 1, tile, MV, 0);
+                    else
+                        ks->SFX[np][m](K, src + p0, aoff, wt, boff, 1, tile, MV, 0);
+                    for (int64_t p = 0; p < np; p++) {
+                        const T b = bias ? bias[oc0 + p] : (T)0;
+                        T *dst = y + (n * d->o + oc0 + p) * HW + p0;
+                        for (int64_t l = 0; l < nw; l++)
+                            dst[l] = tile[p * MV + l] + b;
+                    }
+                }
+            }
+        }
+        free(tailbuf);
+        free(tile);
+    }
+    free(wpk); free(aoff); free(boff);
     return err;
 }
 
@@ -347,10 +466,21 @@ int FN(fc_conv2d)(const fc_conv2d_desc *d, const T *x, const T *w, const T *bias
     const fc_ukernel_set *ks = fc_ukernels(isa);
     if (!ks)
         return FC_EISA;
+    /* a 1x1, stride-1, unpadded NCHW convolution is one GEMM per image: view each
+       image as a single row of H*W pixels so tiles never stop at row ends */
+    fc_conv2d_desc flat = *d;
+    if (d->kh == 1 && d->kw == 1 && d->stride_h == 1 && d->stride_w == 1 && d->pad_h == 0 &&
+        d->pad_w == 0 && d->layout == FC_LAYOUT_NCHW) {
+        flat.w = flat.wo = d->h * d->w;
+        flat.h = flat.ho = 1;
+        d = &flat;
+    }
     fc_conv2d_plan_t pl;
     rc = fc_conv2d_plan(d, ks, (int)sizeof(T), nthreads > 0 ? nthreads : fc_max_threads(), &pl);
     if (rc != FC_OK)
         return rc;
+    if (pl.direct)
+        return FN(conv2d_pointwise)(d, &pl, x, w, bias, y, nthreads, ks);
     return pl.pixel_form ? FN(conv2d_pixel)(d, &pl, x, w, bias, y, nthreads, ks)
                          : FN(conv2d_dense)(d, &pl, x, w, bias, y, nthreads, ks);
 }

@@ -14,11 +14,15 @@ typedef struct fc_conv2d_plan_t {
     int64_t K;          /* reduction length: Cg*kh*kw                               */
     int64_t OB;         /* output channels per block (M*V), or per tile (pixel form) */
     int64_t nob;        /* blocks per group                                         */
-    int64_t Wp, Lp;     /* panel row length, = stride_w phases of Lp elements         */
+    int64_t Wp, Lp;     /* panel row length, = slots of Lp elements: one per stride */
+    int phase_per_tap;  /*   phase, or (phase_per_tap) one per kernel column          */
     int64_t R, nrb;     /* output rows per work item, number of row blocks          */
     int64_t PR;         /* input rows in a panel                                    */
+    int64_t row_step;   /* panel row k holds input row ih0 + k*row_step             */
     int64_t nchunk, ob_per_chunk; /* output-channel chunks per work item            */
     int64_t taps_per_chunk; /* oc-vector form: reduction chunk, in kernel taps     */
+    int64_t ncc, cc_len;    /* pixel form: column chunks per row and their length   */
+    int direct;             /* pixel form: read the input in place, no panel        */
     int64_t panel_elems;
     int64_t items;      /* total work items                                         */
 } fc_conv2d_plan_t;
