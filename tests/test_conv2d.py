@@ -553,13 +553,16 @@ def test_concurrent_calls_from_python_threads(rng):
 def test_gil_is_released_during_the_kernel(rng):
     # With a huge switch interval a thread holding the GIL keeps it until it blocks; the main
     # thread can only observe "kernel still running" if conv2d released the GIL.
-    x, w = random_array(rng, (1, 64, 64, 64)), random_array(rng, (64, 64, 3, 3))
-    started, state = threading.Event(), {"done": False}
+    x, w = random_array(rng, (1, 32, 32, 32)), random_array(rng, (32, 32, 3, 3))
+    started, state = threading.Event(), {"done": False, "seen": False}
 
     def work():
         started.set()
-        for _ in range(10):  # about 10 x 5 ms single-threaded: long enough to be seen
+        # keep calling until the main thread has looked (or give up after ~1-2 s of kernels)
+        for _ in range(2000):
             fastconv.conv2d(x, w, padding=1, num_threads=1)
+            if state["seen"]:
+                break
         state["done"] = True
 
     old = sys.getswitchinterval()
@@ -569,6 +572,7 @@ def test_gil_is_released_during_the_kernel(rng):
         t.start()
         started.wait()
         seen_running = not state["done"]
+        state["seen"] = True
         t.join()
     finally:
         sys.setswitchinterval(old)
