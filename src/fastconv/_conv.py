@@ -94,6 +94,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     if H == 0 or W_ == 0:
         raise ValueError(f"input must have non-empty spatial dimensions, got shape {x.shape}")
     for axis, size, k, d, p in (("height", H, kh, dh, pt + pb), ("width", W_, kw, dw, pl + pr)):
+        if size + p > V.MAX_ELEMENTS:
+            raise ValueError(f"padding {padding!r} is too large: padded input {axis} {size + p}")
         if d * (k - 1) + 1 > size + p:
             raise ValueError(
                 f"kernel {axis} {k} (dilation {d}, effective {d * (k - 1) + 1}) is larger than the "
@@ -106,15 +108,14 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
 
     dtype = V.result_dtype(x, w, b)
     shape = (N, Ho, Wo, O) if nhwc else (N, O, Ho, Wo)
-    y, user_out = V.output_array(out if not unbatched or out is None else out[None], shape, dtype,
-                                 (x, w, b))
+    # an unbatched call takes and returns an unbatched `out`
+    y, user_out = V.output_array(out, shape[1:] if unbatched else shape, dtype, (x, w, b))
     if N > 0:
         xc, wc = V.prepare(x, dtype), V.prepare(w, dtype)
         bc = None if b is None else V.prepare(b, dtype)
-        _kernels.conv2d(xc, wc, bc, y, (sh, sw), (pt, pl), (dh, dw), groups, nhwc, nt, _isa_index())
+        _kernels.conv2d(xc, wc, bc, y[None] if unbatched else y, (sh, sw), (pt, pl), (dh, dw),
+                        groups, nhwc, nt, _isa_index())
     if user_out is not None and y is not user_out:
         user_out[...] = y
         y = user_out
-    if unbatched:
-        return out if out is not None else y[0]
     return y

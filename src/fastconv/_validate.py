@@ -40,23 +40,26 @@ def check_ndim(name, arr, ndim, what):
         raise ValueError(f"{name} must be {ndim}-D {what}, got shape {arr.shape}")
 
 
-def as_int(name, v):
+def as_int(name, v, what="an int"):
     if isinstance(v, (bool, np.bool_)):
-        raise TypeError(f"{name} must be an int, got {v!r}")
+        raise TypeError(f"{name} must be {what}, got {v!r}")
     try:
         return operator.index(v)
     except TypeError:
-        raise TypeError(f"{name} must be an int or a pair of ints, got {v!r}") from None
+        raise TypeError(f"{name} must be {what}, got {v!r}") from None
 
 
 def pair(name, v, minimum):
     """int or length-2 sequence of ints -> (a, b), each >= minimum."""
+    what = "an int or a pair of ints"
+    if isinstance(v, np.ndarray) and v.ndim == 0:
+        v = v[()]
     if isinstance(v, (tuple, list, np.ndarray)):
         if len(v) != 2:
-            raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}")
-        out = (as_int(name, v[0]), as_int(name, v[1]))
+            raise ValueError(f"{name} must be {what}, got {v!r}")
+        out = (as_int(name, v[0], what), as_int(name, v[1], what))
     else:
-        out = (as_int(name, v),) * 2
+        out = (as_int(name, v, what),) * 2
     if min(out) < minimum:
         kind = "positive" if minimum == 1 else "non-negative"
         raise ValueError(f"{name} must be {kind}, got {v!r}")

@@ -51,17 +51,18 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     wo = (wd + pl + pr - dw * (kw - 1) - 1) // sw + 1
     og = o // groups
     y = np.zeros((n, o, ho, wo), dtype=np.float64)
-    for g in range(groups):
-        xg = xp[:, g * cg:(g + 1) * cg]
-        wg = w[g * og:(g + 1) * og]
-        for i in range(kh):
-            for j in range(kw):
-                # input pixels seen by tap (i, j) for every output position
-                patch = xg[:, :, i * dh: i * dh + (ho - 1) * sh + 1: sh,
-                           j * dw: j * dw + (wo - 1) * sw + 1: sw]
-                y[:, g * og:(g + 1) * og] += np.einsum("nchw,oc->nohw", patch, wg[:, :, i, j])
-    if b is not None:
-        y += b.astype(np.float64)[None, :, None, None]
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN/Inf propagate silently
+        for g in range(groups):
+            xg = xp[:, g * cg:(g + 1) * cg]
+            wg = w[g * og:(g + 1) * og]
+            for i in range(kh):
+                for j in range(kw):
+                    # input pixels seen by tap (i, j) for every output position
+                    patch = xg[:, :, i * dh: i * dh + (ho - 1) * sh + 1: sh,
+                               j * dw: j * dw + (wo - 1) * sw + 1: sw]
+                    y[:, g * og:(g + 1) * og] += np.einsum("nchw,oc->nohw", patch, wg[:, :, i, j])
+        if b is not None:
+            y += b.astype(np.float64)[None, :, None, None]
     if layout == "NHWC":
         y = y.transpose(0, 2, 3, 1)
     y = np.ascontiguousarray(y.astype(dtype))
