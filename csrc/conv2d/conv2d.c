@@ -82,6 +82,9 @@ int fc_conv2d_check(const fc_conv2d_desc *d)
 
 /* Scratch budget of one thread's input panel, sized to stay in L2. */
 #define FC_PANEL_BUDGET_BYTES (256 * 1024)
+/* No scratch buffer may exceed this many elements (2^58, as for arrays): its
+ * byte size then always fits in size_t, and malloc fails cleanly above it. */
+#define FC_MAX_SCRATCH_ELEMS (INT64_C(1) << 58)
 
 int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize,
                    int nthreads, fc_conv2d_plan_t *pl)
@@ -108,7 +111,7 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
         pl->OB = M * V;
         pl->nob = cdiv(Og, pl->OB);
         pl->Wp = (d->wo - 1) * d->stride_w + (d->kw - 1) * d->dil_w + 1;
-        row_elems = Cg * pl->Wp;
+        row_elems = mul_ok(Cg, pl->Wp);
     } else {
         int64_t M = imin(imin(cdiv(d->wo, V), FC_UK_MAX_M), lim);
         int64_t pmax = imin(lim / M, FC_UK_MAX_P);
@@ -118,14 +121,21 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
         pl->OB = pl->P;  /* output channels per tile */
         pl->nob = cdiv(Og, pl->P);
         pl->Lp = cdiv(d->wo, V) * V + ((d->kw - 1) * d->dil_w) / d->stride_w + 1;
-        pl->Wp = d->stride_w * pl->Lp;
-        row_elems = Cg * pl->Wp;
+        pl->Wp = mul_ok(d->stride_w, pl->Lp);
+        row_elems = mul_ok(Cg, pl->Wp);
     }
+    /* A huge dilation or stride makes the padded panel row astronomically wide
+       even for a tiny input: such scratch can never be allocated, and its byte
+       size must not wrap around size_t. */
+    if (row_elems < 0)
+        return FC_EOVERFLOW;
+    if (row_elems > FC_MAX_SCRATCH_ELEMS)
+        return FC_ENOMEM;
 
     /* rows per work item: as many as the panel budget allows, but enough work
        items (image x group x row block x channel chunk) for every thread */
     const int64_t ext_h = (d->kh - 1) * d->dil_h + 1;
-    int64_t rows_fit = FC_PANEL_BUDGET_BYTES / imax(1, row_elems * elsize);
+    int64_t rows_fit = FC_PANEL_BUDGET_BYTES / elsize / imax(1, row_elems);
     int64_t r_budget = rows_fit > ext_h ? (rows_fit - ext_h) / d->stride_h + 1 : 1;
     const int64_t base = imax(1, d->n * G);
     const int64_t want = nthreads > 1 ? 4 * (int64_t)nthreads : 1;
@@ -144,6 +154,8 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
     pl->items = mul4(d->n, G, pl->nrb, pl->nchunk);
     if (pl->panel_elems < 0 || pl->items < 0)
         return FC_EOVERFLOW;
+    if (pl->panel_elems > FC_MAX_SCRATCH_ELEMS)
+        return FC_ENOMEM;
     return FC_OK;
 }
 

@@ -118,6 +118,8 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
     int64_t wp_elems = mul4(G, pl->nob, K, OB);
     if (wp_elems < 0)
         return FC_EOVERFLOW;
+    if (wp_elems > FC_MAX_SCRATCH_ELEMS)
+        return FC_ENOMEM;
     T *wp = (T *)malloc((size_t)wp_elems * sizeof(T));
     int64_t *aoff = (int64_t *)malloc((size_t)K * sizeof(int64_t));
     int64_t *boff = (int64_t *)malloc((size_t)K * sizeof(int64_t));
