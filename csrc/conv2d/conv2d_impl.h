@@ -136,6 +136,7 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
             }
 
     const int nt = fc_resolve_threads(nthreads, pl->items);
+    (void)nt; /* unused in a serial build */
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt)
 #endif
@@ -210,6 +211,7 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
             }
 
     const int nt = fc_resolve_threads(nthreads, pl->items);
+    (void)nt; /* unused in a serial build */
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt)
 #endif
