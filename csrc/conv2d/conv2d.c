@@ -96,6 +96,9 @@ int fc_conv2d_check(const fc_conv2d_desc *d)
 #define FC_POINTWISE_BLOCK_BYTES (64 * 1024)
 /* Packed weights of one reduction chunk, sized to stay in L1 with the panel lines. */
 #define FC_WCHUNK_BYTES (32 * 1024)
+/* No scratch buffer may exceed this many elements (2^58, as for arrays): its
+ * byte size then always fits in size_t, and malloc fails cleanly above it. */
+#define FC_MAX_SCRATCH_ELEMS (INT64_C(1) << 58)
 
 int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize,
                    int nthreads, fc_conv2d_plan_t *pl)
@@ -151,11 +154,13 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
     row_elems = mul_ok(Cg, pl->Wp);
     if (pl->Wp < 0 || row_elems < 0)
         return FC_EOVERFLOW;
+    if (row_elems > FC_MAX_SCRATCH_ELEMS)
+        return FC_ENOMEM;
 
     /* rows per work item: as many as the panel budget allows, but enough work
        items (image x group x row block x channel chunk) for every thread */
     const int64_t ext_h = (d->kh - 1) * d->dil_h + 1;
-    int64_t rows_fit = FC_PANEL_BUDGET_BYTES / imax(1, row_elems * elsize);
+    int64_t rows_fit = FC_PANEL_BUDGET_BYTES / elsize / imax(1, row_elems);
     int64_t r_budget = rows_fit > ext_h ? (rows_fit - ext_h) / d->stride_h + 1 : 1;
     const int64_t base = imax(1, d->n * G);
     const int64_t want = nthreads > 1 ? 4 * (int64_t)nthreads : 1;
@@ -181,7 +186,7 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
     }
     pl->PR = ((pl->R - 1) * d->stride_h + (d->kh - 1) * d->dil_h) / pl->row_step + 1;
     pl->panel_elems = mul_ok(pl->PR, row_elems);
-    if (pl->panel_elems < 0 || pl->panel_elems > (INT64_C(1) << 58))
+    if (pl->panel_elems < 0)
         return FC_EOVERFLOW;
     /* A 1x1 unpadded unit-stride convolution on one (flattened) row is a plain
        GEMM (conv2d_pointwise): the row is cut into pixel blocks whose input, all
@@ -203,6 +208,8 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
     pl->items = mul4(d->n, G, pl->nrb, mul_ok(pl->nchunk, pl->ncc));
     if (pl->panel_elems < 0 || pl->items < 0)
         return FC_EOVERFLOW;
+    if (pl->panel_elems > FC_MAX_SCRATCH_ELEMS)
+        return FC_ENOMEM;
     return FC_OK;
 }
 

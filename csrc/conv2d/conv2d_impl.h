@@ -136,6 +136,8 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
     int64_t wp_elems = mul4(G, pl->nob, K, OB);
     if (wp_elems < 0)
         return FC_EOVERFLOW;
+    if (wp_elems > FC_MAX_SCRATCH_ELEMS)
+        return FC_ENOMEM;
     T *wp = (T *)malloc((size_t)wp_elems * sizeof(T));
     int64_t *aoff = (int64_t *)malloc((size_t)K * sizeof(int64_t));
     int64_t *boff = (int64_t *)malloc((size_t)K * sizeof(int64_t));
@@ -156,6 +158,7 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
     const int64_t rowlen = d->wo * OB; /* result buffer elements per output row */
 
     const int nt = fc_resolve_threads(nthreads, pl->items);
+    (void)nt; /* unused in a serial build */
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt)
 #endif
@@ -273,6 +276,7 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
     const int64_t row_steps = d->kw * Cg; /* reduction steps of one kernel row */
 
     const int nt = fc_resolve_threads(nthreads, pl->items);
+    (void)nt; /* unused in a serial build */
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt)
 #endif

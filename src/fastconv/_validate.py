@@ -5,12 +5,16 @@ TypeError that names the argument and the shapes involved.
 """
 import numbers
 import operator
+import os
 
 import numpy as np
 
 SUPPORTED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 # element counts above this cannot be indexed safely with byte offsets in C
 MAX_ELEMENTS = 2**58
+# num_threads is a cap: more threads than this never help, and asking OpenMP for
+# thousands of them can exhaust memory or PIDs, which makes libgomp exit the process
+MAX_THREADS = 4 * (os.cpu_count() or 1)
 
 
 def as_float_array(name, a):
@@ -76,7 +80,7 @@ def num_threads(v):
     v = int(v)
     if v < 1:
         raise ValueError(f"num_threads must be None or a positive int, got {v}")
-    return min(v, 1 << 16)
+    return min(v, MAX_THREADS)
 
 
 def check_size(name, shape):

@@ -73,6 +73,12 @@ static void random_desc(fc_conv2d_desc *d)
     d->kh = rint_(1, 5); d->kw = rint_(1, 7);
     d->stride_h = rint_(1, 3); d->stride_w = rint_(1, 3);
     d->dil_h = rint_(1, 3); d->dil_w = rint_(1, 3);
+    switch (rng() % 10) { /* now and then a shape the tiling rarely sees */
+    case 0: d->h = 1; d->w = rint_(100, 700); d->kh = 1; break;   /* one long row  */
+    case 1: d->w = 1; d->h = rint_(60, 300); d->kw = 1; break;    /* one tall column */
+    case 2: d->dil_h = rint_(4, 12); d->dil_w = rint_(4, 30); break;
+    default: break;
+    }
     d->pad_h = rint_(0, 3); d->pad_w = rint_(0, 4);
     d->layout = rng() % 4 == 0 ? FC_LAYOUT_NHWC : FC_LAYOUT_NCHW;
     int64_t eh = (d->kh - 1) * d->dil_h + 1, ew = (d->kw - 1) * d->dil_w + 1;
@@ -82,15 +88,205 @@ static void random_desc(fc_conv2d_desc *d)
     d->wo = (d->w + 2 * d->pad_w - ew) / d->stride_w + 1;
 }
 
+/* A descriptor with every field set; ho/wo follow from symmetric padding unless
+ * extra bottom/right padding is given (the C API takes it implicitly from ho, wo). */
+static fc_conv2d_desc make_desc(int64_t n, int64_t c, int64_t h, int64_t w, int64_t o, int64_t kh,
+                                int64_t kw, int64_t s, int64_t p, int64_t dil, int64_t g)
+{
+    fc_conv2d_desc d = {.n = n, .c = c, .h = h, .w = w, .o = o, .kh = kh, .kw = kw,
+                        .stride_h = s, .stride_w = s, .pad_h = p, .pad_w = p,
+                        .dil_h = dil, .dil_w = dil, .groups = g};
+    d.ho = (h + 2 * p - (kh - 1) * dil - 1) / s + 1;
+    d.wo = (w + 2 * p - (kw - 1) * dil - 1) / s + 1;
+    return d;
+}
+
+/* Hand-picked shapes at the edges of the tiling, each in both layouts, dtypes,
+ * with and without bias. */
+static void edge_cases(int isa)
+{
+    fc_conv2d_desc e[32];
+    int ne = 0;
+    e[ne++] = make_desc(1, 3, 1, 1, 5, 1, 1, 1, 0, 1, 1);      /* 1x1 image, 1x1 kernel       */
+    e[ne++] = make_desc(1, 3, 1, 1, 5, 3, 3, 1, 1, 1, 1);      /* 1x1 image, padded 3x3       */
+    e[ne++] = make_desc(2, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1);      /* everything 1                */
+    e[ne++] = make_desc(1, 4, 5, 7, 6, 5, 7, 1, 0, 1, 1);      /* kernel == input: 1x1 output */
+    e[ne++] = make_desc(1, 2, 3, 2, 3, 7, 6, 1, 2, 1, 1);      /* kernel == padded input      */
+    e[ne++] = make_desc(1, 4, 3, 2, 4, 7, 6, 2, 2, 1, 2);      /*   ... grouped, strided      */
+    e[ne++] = make_desc(1, 3, 40, 70, 4, 2, 3, 1, 30, 60, 1);  /* huge dilation, huge padding */
+    e[ne++] = make_desc(1, 6, 9, 9, 6, 3, 3, 2, 50, 49, 6);    /*   ... depthwise, strided    */
+    e[ne++] = make_desc(1, 3, 1, 2000, 5, 1, 5, 1, 2, 1, 1);   /* one very long row           */
+    e[ne++] = make_desc(1, 8, 1, 1500, 8, 1, 3, 2, 1, 3, 8);   /*   ... depthwise, strided    */
+    e[ne++] = make_desc(1, 3, 1200, 1, 4, 3, 1, 1, 1, 1, 1);   /* one very tall column        */
+    e[ne++] = make_desc(1, 5, 600, 1, 10, 3, 1, 3, 0, 2, 5);   /*   ... depthwise x2, strided */
+    e[ne++] = make_desc(1, 2, 9, 20, 4, 2, 2, 5, 0, 1, 1);     /* stride > kernel: gaps       */
+    e[ne++] = make_desc(1, 5, 7, 33, 15, 3, 3, 1, 1, 1, 5);    /* depthwise, multiplier 3     */
+    e[ne++] = make_desc(1, 12, 6, 19, 48, 3, 3, 1, 1, 1, 12);  /* 12 groups of 1 -> 4         */
+    e[ne++] = make_desc(1, 40, 5, 9, 200, 1, 1, 1, 0, 1, 1);   /* 1x1, many channels (M > 1)  */
+    e[ne++] = make_desc(2, 64, 9, 70, 96, 3, 3, 1, 1, 1, 1);   /* dense, several row blocks   */
+    e[ne++] = make_desc(2, 64, 9, 70, 64, 3, 3, 1, 1, 1, 64);  /* depthwise, wide             */
+    e[ne++] = make_desc(2, 64, 9, 70, 96, 3, 3, 1, 1, 1, 16);  /* grouped                     */
+    e[ne++] = make_desc(3, 7, 11, 13, 9, 4, 2, 1, 0, 1, 1);    /* even kernel                 */
+    /* implicit bottom/right padding (padding='same' with an even kernel) */
+    e[ne] = make_desc(1, 3, 6, 9, 4, 4, 2, 1, 1, 1, 1);
+    e[ne].ho = 6; e[ne].wo = 9; ne++;
+    e[ne] = make_desc(1, 4, 5, 8, 4, 3, 3, 1, 0, 2, 4);
+    e[ne].pad_h = 2; e[ne].ho = 5; e[ne].pad_w = 1; e[ne].wo = 8; ne++;
+    for (int i = 0; i < ne; i++)
+        for (int layout = 0; layout < 2; layout++) {
+            e[i].layout = layout;
+            check_f32(&e[i], isa, 0, (i + layout) % 2);
+            check_f64(&e[i], isa, 2, (i + layout + 1) % 2);
+        }
+}
+
+/* Results must not depend on the thread count: nthreads 1..4 (and the OpenMP
+ * default, 0) give bit-identical outputs. */
+#define DETERMINISM(T, SFX)                                                                      \
+    static void determinism_##SFX(const fc_conv2d_desc *d, int isa)                             \
+    {                                                                                            \
+        const int64_t nx = d->n * d->c * d->h * d->w, ny = d->n * d->o * d->ho * d->wo;          \
+        const int64_t nw = d->o * (d->c / d->groups) * d->kh * d->kw;                            \
+        T *x = malloc(sizeof(T) * (size_t)nx), *w = malloc(sizeof(T) * (size_t)nw);             \
+        T *b = malloc(sizeof(T) * (size_t)d->o);                                                 \
+        T *y1 = malloc(sizeof(T) * (size_t)ny), *yt = malloc(sizeof(T) * (size_t)ny);           \
+        for (int64_t i = 0; i < nx; i++) x[i] = (T)runif();                                      \
+        for (int64_t i = 0; i < nw; i++) w[i] = (T)runif();                                      \
+        for (int64_t i = 0; i < d->o; i++) b[i] = (T)runif();                                    \
+        int rc = fc_conv2d_##SFX(d, x, w, b, y1, 1, isa);                                        \
+        for (int nt = 0; nt <= 4; nt++) {                                                        \
+            if (nt == 1) continue;                                                               \
+            memset(yt, 0xff, sizeof(T) * (size_t)ny);                                            \
+            int rct = fc_conv2d_##SFX(d, x, w, b, yt, nt, isa);                                  \
+            cases++;                                                                             \
+            if (rc != FC_OK || rct != FC_OK || memcmp(y1, yt, sizeof(T) * (size_t)ny)) {         \
+                failures++;                                                                      \
+                printf("FAIL %s %s nthreads %d differs from nthreads 1 (rc %d/%d) "             \
+                       "c%lld o%lld g%lld %lldx%lld layout %d\n", #SFX, fc_isa_name(isa), nt,     \
+                       rc, rct, (long long)d->c, (long long)d->o, (long long)d->groups,          \
+                       (long long)d->h, (long long)d->w, d->layout);                             \
+            }                                                                                    \
+        }                                                                                        \
+        free(x); free(w); free(b); free(y1); free(yt);                                           \
+    }
+DETERMINISM(float, f32)
+DETERMINISM(double, f64)
+
+static void thread_determinism(int isa)
+{
+    fc_conv2d_desc d[] = {
+        make_desc(3, 24, 13, 37, 40, 3, 3, 1, 1, 1, 1),  /* dense: row blocks and channel chunks */
+        make_desc(1, 16, 5, 50, 160, 1, 1, 1, 0, 1, 1),  /* 1x1, channel chunks only            */
+        make_desc(2, 16, 11, 45, 16, 5, 5, 2, 2, 2, 16), /* depthwise (pixel form)               */
+        make_desc(1, 12, 17, 23, 24, 3, 3, 1, 1, 1, 4),  /* grouped                              */
+    };
+    for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
+        for (int layout = 0; layout < 2; layout++) {
+            d[i].layout = layout;
+            determinism_f32(&d[i], isa);
+            determinism_f64(&d[i], isa);
+        }
+}
+
+/* Bad and hostile descriptors: an error code, never a crash and never a write.
+ * The arrays are NULL where the call must fail before touching them. */
+static void expect_rc(const char *what, const fc_conv2d_desc *d, int isa, int want1, int want2)
+{
+    float xs[64 * 4] = {0}, ws[64 * 4] = {0}, ys[16];
+    double xd[64 * 4] = {0}, wd[64 * 4] = {0}, yd[16];
+    const int null_ok = want1 != FC_OK && want2 != FC_OK && want1 != FC_ENOMEM;
+    const int rcs[4] = {
+        fc_conv2d_f32(d, null_ok ? NULL : xs, null_ok ? NULL : ws, NULL, null_ok ? NULL : ys, 2, isa),
+        fc_conv2d_f64(d, null_ok ? NULL : xd, null_ok ? NULL : wd, NULL, null_ok ? NULL : yd, 0, isa),
+        isa == FC_ISA_GENERIC && null_ok ? fc_conv2d_naive_f32(d, NULL, NULL, NULL, NULL) : want1,
+        isa == FC_ISA_GENERIC && null_ok ? fc_conv2d_naive_f64(d, NULL, NULL, NULL, NULL) : want1,
+    };
+    for (int i = 0; i < 4; i++) {
+        cases++;
+        if (rcs[i] != want1 && rcs[i] != want2) {
+            failures++;
+            printf("FAIL %s (%s, call %d): rc %d, expected %d or %d\n", what, fc_isa_name(isa), i,
+                   rcs[i], want1, want2);
+        }
+    }
+}
+
+static void error_codes(int isa)
+{
+    const int64_t big = INT64_C(1) << 40, huge = INT64_C(1) << 62;
+    const fc_conv2d_desc ok = make_desc(1, 4, 6, 6, 4, 3, 3, 1, 1, 1, 2);
+    struct { const char *what; int64_t *field; int64_t value; } bad[] = {
+        {"n < 0", NULL, -1},          {"c = 0", NULL, 0},          {"h = 0", NULL, 0},
+        {"w = 0", NULL, 0},           {"o = 0", NULL, 0},          {"kh = 0", NULL, 0},
+        {"kw = -3", NULL, -3},        {"ho = 0", NULL, 0},         {"wo = -1", NULL, -1},
+        {"stride_h = 0", NULL, 0},    {"stride_w = -2", NULL, -2}, {"pad_h < 0", NULL, -1},
+        {"pad_w = INT64_MIN", NULL, INT64_MIN}, {"dil_h = 0", NULL, 0}, {"dil_w < 0", NULL, -5},
+        {"groups = 0", NULL, 0},      {"groups = 3 (c = 4)", NULL, 3}, {"groups = -2", NULL, -2},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        fc_conv2d_desc d = ok;
+        int64_t *fields[] = {&d.n, &d.c, &d.h, &d.w, &d.o, &d.kh, &d.kw, &d.ho, &d.wo,
+                             &d.stride_h, &d.stride_w, &d.pad_h, &d.pad_w, &d.dil_h, &d.dil_w,
+                             &d.groups, &d.groups, &d.groups};
+        *fields[i] = bad[i].value;
+        expect_rc(bad[i].what, &d, isa, FC_EINVAL, FC_EINVAL);
+    }
+    fc_conv2d_desc d = ok;
+    d.o = 5; /* not a multiple of groups = 2 */
+    expect_rc("o % groups", &d, isa, FC_EINVAL, FC_EINVAL);
+    d = ok; d.layout = 7;
+    expect_rc("layout = 7", &d, isa, FC_EINVAL, FC_EINVAL);
+
+    /* sizes whose products or coordinates overflow 64-bit (byte) indexing */
+    d = ok; d.n = big; d.c = big; d.groups = 1;
+    expect_rc("n*c*h*w overflows", &d, isa, FC_EOVERFLOW, FC_EOVERFLOW);
+    d = ok; d.ho = huge; d.wo = huge;
+    expect_rc("output size overflows", &d, isa, FC_EOVERFLOW, FC_EOVERFLOW);
+    d = ok; d.o = big; d.c = big; d.groups = 1;
+    expect_rc("weight size overflows", &d, isa, FC_EOVERFLOW, FC_EOVERFLOW);
+    d = ok; d.stride_w = huge; d.wo = 3;
+    expect_rc("(wo-1)*stride overflows", &d, isa, FC_EOVERFLOW, FC_EOVERFLOW);
+    d = ok; d.dil_h = huge; d.kh = 5; d.c = 1; d.groups = 1;
+    expect_rc("(kh-1)*dilation overflows", &d, isa, FC_EOVERFLOW, FC_EOVERFLOW);
+    d = ok; d.dil_w = INT64_MAX;
+    expect_rc("dilation = INT64_MAX", &d, isa, FC_EOVERFLOW, FC_EOVERFLOW);
+    d = ok; d.pad_h = INT64_MAX;
+    expect_rc("pad = INT64_MAX", &d, isa, FC_EOVERFLOW, FC_EOVERFLOW);
+    d = ok; d.stride_h = INT64_C(1) << 58; d.ho = 2; d.kh = 2; d.dil_h = INT64_C(1) << 58;
+    expect_rc("stride + dilation extents overflow", &d, isa, FC_EOVERFLOW, FC_EOVERFLOW);
+
+    /* valid descriptors whose per-thread scratch cannot exist: the padded input
+       row is 2^58 elements wide (huge dilation); with 64 channels the scratch
+       size overflows 64 bits.  Must fail cleanly (or compute the right zeros). */
+    d = make_desc(1, 64, 1, 1, 2, 1, 2, 1, 0, 1, 1);
+    d.dil_w = INT64_C(1) << 58; d.pad_w = INT64_C(1) << 57; d.wo = 1;
+    expect_rc("scratch of 64 x 2^58 elements", &d, isa, FC_ENOMEM, FC_EOVERFLOW);
+    d.c = 2; d.o = 2; d.groups = 2; d.wo = 3; d.stride_w = INT64_C(1) << 55;
+    d.dil_w = INT64_C(1) << 57;
+    expect_rc("depthwise scratch of > 2^58 elements", &d, isa, FC_ENOMEM, FC_EOVERFLOW);
+
+    /* an empty batch is valid and touches nothing */
+    d = ok; d.n = 0;
+    expect_rc("empty batch", &d, isa, FC_OK, FC_OK);
+    if (isa == FC_ISA_GENERIC) { /* instruction sets that do not exist */
+        d = ok;
+        expect_rc("isa = -1", &d, -1, FC_EISA, FC_EISA);
+        expect_rc("isa = FC_ISA_COUNT", &d, FC_ISA_COUNT, FC_EISA, FC_EISA);
+    }
+}
+
 int main(int argc, char **argv)
 {
+    /* argv[1]: random shapes per instruction set (fewer under emulation) */
     int ncase = argc > 1 ? atoi(argv[1]) : 300;
+    setvbuf(stdout, NULL, _IOLBF, 0); /* a crash must not swallow the log */
+    printf("test_conv2d: %s, %s, %d random cases per isa\n", fc_compiler(), fc_openmp(), ncase);
     for (int isa = 0; isa < FC_ISA_COUNT; isa++) {
         if (!fc_isa_supported(isa)) {
             printf("isa %-8s not available here, skipped\n", fc_isa_name(isa));
             continue;
         }
-        int before = failures;
+        int before = failures, cases_before = cases;
         for (int t = 0; t < ncase; t++) {
             fc_conv2d_desc d;
             random_desc(&d);
@@ -98,21 +294,11 @@ int main(int argc, char **argv)
             check_f32(&d, isa, nthreads, t % 2);
             check_f64(&d, isa, nthreads, t % 2 == 0);
         }
-        /* edges: 1x1 image, kernel as large as the padded input, wide rows */
-        fc_conv2d_desc e = {.n = 1, .c = 3, .h = 1, .w = 1, .o = 5, .kh = 1, .kw = 1, .ho = 1, .wo = 1,
-                            .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1};
-        check_f32(&e, isa, 0, 1); check_f64(&e, isa, 0, 1);
-        e.kh = 3; e.kw = 3; e.pad_h = 1; e.pad_w = 1;
-        check_f32(&e, isa, 0, 1); check_f64(&e, isa, 0, 1);
-        fc_conv2d_desc big = {.n = 2, .c = 64, .h = 9, .w = 70, .o = 96, .kh = 3, .kw = 3, .ho = 9,
-                              .wo = 70, .stride_h = 1, .stride_w = 1, .pad_h = 1, .pad_w = 1,
-                              .dil_h = 1, .dil_w = 1, .groups = 1};
-        check_f32(&big, isa, 2, 1); check_f64(&big, isa, 2, 0);
-        big.groups = 64; big.o = 64;
-        check_f32(&big, isa, 2, 1); check_f64(&big, isa, 2, 0);
-        big.groups = 16;
-        check_f32(&big, isa, 2, 1); check_f64(&big, isa, 2, 0);
-        printf("isa %-8s %s\n", fc_isa_name(isa), failures == before ? "ok" : "FAILED");
+        edge_cases(isa);
+        thread_determinism(isa);
+        error_codes(isa);
+        printf("isa %-8s %s (%d checks)\n", fc_isa_name(isa), failures == before ? "ok" : "FAILED",
+               cases - cases_before);
     }
     printf("%d passed, %d failed\n", cases - failures, failures);
     return failures != 0;
