@@ -261,9 +261,12 @@ static void error_codes(int isa)
     d = make_desc(1, 64, 1, 1, 2, 1, 2, 1, 0, 1, 1);
     d.dil_w = INT64_C(1) << 58; d.pad_w = INT64_C(1) << 57; d.wo = 1;
     expect_rc("scratch of 64 x 2^58 elements", &d, isa, FC_ENOMEM, FC_EOVERFLOW);
+    /* a stride wider than the kernel: the panel keeps only the stride phases the
+       taps read, so this one needs tiny scratch and must give the right answer */
     d.c = 2; d.o = 2; d.groups = 2; d.wo = 3; d.stride_w = INT64_C(1) << 55;
     d.dil_w = INT64_C(1) << 57;
-    expect_rc("depthwise scratch of > 2^58 elements", &d, isa, FC_ENOMEM, FC_EOVERFLOW);
+    check_f32(&d, isa, 2, 1);
+    check_f64(&d, isa, 0, 0);
 
     /* an empty batch is valid and touches nothing */
     d = ok; d.n = 0;
