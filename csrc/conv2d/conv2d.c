@@ -268,6 +268,17 @@ int64_t fc_row_tiles(const fc_conv2d_desc *d, int64_t pmax, int clip, fc_row_til
     return total;
 }
 
+fc_slot_range_t fc_slot_range(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, int64_t slot)
+{
+    const int64_t sw = d->stride_w, pw = d->pad_w, Lp = pl->Lp;
+    const int64_t q = pl->phase_per_tap ? (slot * d->dil_w) % sw : slot;
+    fc_slot_range_t r;
+    r.tlo = imin(Lp, pw > q ? cdiv(pw - q, sw) : 0);
+    r.thi = imax(r.tlo, imin(Lp, cdiv(d->w + pw - q, sw)));
+    r.iw0 = r.tlo * sw + q - pw;
+    return r;
+}
+
 /* Offset of tap (i, j) of panel channel c, relative to the panel row of an output
  * row's first pixel (see build_panel in conv2d_impl.h for the layout). */
 int64_t fc_panel_offset(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, int64_t c,
@@ -297,12 +308,16 @@ int fc_resolve_threads(int nthreads, int64_t items)
 /* ---- the two dtypes ---------------------------------------------------------- */
 #define T float
 #define SFX f32
+#define SFX_DW dw_f32
 #include "conv2d_impl.h"
 #undef T
 #undef SFX
+#undef SFX_DW
 
 #define T double
 #define SFX f64
+#define SFX_DW dw_f64
 #include "conv2d_impl.h"
 #undef T
 #undef SFX
+#undef SFX_DW

@@ -12,42 +12,59 @@
  * kernel column, see fc_conv2d_plan), so that the inputs of
  * consecutive output pixels are consecutive in memory for every tap, whatever the
  * stride (unit-stride broadcasts or vector loads in the micro-kernel). */
+/* Rows are short (tens of elements): inline vectorised loops beat calls to
+ * memcpy/memset, which GCC would otherwise substitute for them. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+#endif
 static void FN(build_panel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, const T *x,
                             int64_t n, int64_t c0, int64_t Cg, int64_t ih0, int64_t nrows,
                             T *panel)
 {
-    const int64_t sw = d->stride_w, Lp = pl->Lp, W = d->w, pw = d->pad_w;
-    for (int64_t c = 0; c < Cg; c++) {
-        for (int64_t row = 0; row < nrows; row++) {
-            T *dst = panel + (row * Cg + c) * pl->Wp;
-            const int64_t ih = ih0 + row * pl->row_step;
-            if (ih < 0 || ih >= d->h) {
-                memset(dst, 0, (size_t)pl->Wp * sizeof(T));
-                continue;
-            }
-            const int64_t nslot = pl->Wp / Lp;
-            for (int64_t slot = 0; slot < nslot; slot++) {
-                const int64_t q = pl->phase_per_tap ? (slot * d->dil_w) % sw : slot;
-                T *dq = dst + slot * Lp;
-                /* t holds a real pixel iff 0 <= t*sw + q - pw < W */
-                const int64_t tlo = imin(Lp, pw > q ? (pw - q + sw - 1) / sw : 0);
-                const int64_t thi = imax(tlo, imin(Lp, (W + pw - q + sw - 1) / sw));
-                memset(dq, 0, (size_t)tlo * sizeof(T));
-                const int64_t iw0 = tlo * sw + q - pw;
-                if (d->layout == FC_LAYOUT_NCHW) {
-                    const T *src = x + ((n * d->c + c0 + c) * d->h + ih) * W + iw0;
-                    if (sw == 1)
-                        memcpy(dq + tlo, src, (size_t)(thi - tlo) * sizeof(T));
-                    else
-                        for (int64_t t = tlo; t < thi; t++)
-                            dq[t] = src[(t - tlo) * sw];
-                } else {
-                    const int64_t C = d->c;
-                    const T *src = x + ((n * d->h + ih) * W + iw0) * C + c0 + c;
-                    for (int64_t t = tlo; t < thi; t++)
-                        dq[t] = src[(t - tlo) * sw * C];
+    const int64_t sw = d->stride_w, Lp = pl->Lp, W = d->w;
+    const int64_t nslot = pl->Wp / Lp;
+    /* Which t of each slot hold real pixels (0 <= t*sw + q - pw < W) is the same
+       for every row and channel: worked out once here, not per row. */
+    enum { NSL = 16 };
+    fc_slot_range_t sl[NSL];
+    for (int64_t s0 = 0; s0 < nslot; s0 += NSL) {
+        const int64_t ns = imin(NSL, nslot - s0);
+        for (int64_t k = 0; k < ns; k++)
+            sl[k] = fc_slot_range(d, pl, s0 + k);
+        for (int64_t c = 0; c < Cg; c++) {
+            for (int64_t row = 0; row < nrows; row++) {
+                T *dst = panel + (row * Cg + c) * pl->Wp + s0 * Lp;
+                const int64_t ih = ih0 + row * pl->row_step;
+                if (ih < 0 || ih >= d->h) {
+                    for (int64_t t = 0; t < ns * Lp; t++)
+                        dst[t] = (T)0;
+                    continue;
                 }
-                memset(dq + thi, 0, (size_t)(Lp - thi) * sizeof(T));
+                for (int64_t k = 0; k < ns; k++) {
+                    T *dq = dst + k * Lp;
+                    const int64_t tlo = sl[k].tlo, thi = sl[k].thi, iw0 = sl[k].iw0;
+                    for (int64_t t = 0; t < tlo; t++)
+                        dq[t] = (T)0;
+                    if (d->layout == FC_LAYOUT_NCHW) {
+                        const T *src = x + ((n * d->c + c0 + c) * d->h + ih) * W + iw0;
+                        if (sw == 1)
+                            for (int64_t t = tlo; t < thi; t++)
+                                dq[t] = src[t - tlo];
+                        else if (sw == 2) /* constant stride: vectorises as a deinterleave */
+                            for (int64_t t = tlo; t < thi; t++)
+                                dq[t] = src[(t - tlo) * 2];
+                        else
+                            for (int64_t t = tlo; t < thi; t++)
+                                dq[t] = src[(t - tlo) * sw];
+                    } else {
+                        const int64_t C = d->c;
+                        const T *src = x + ((n * d->h + ih) * W + iw0) * C + c0 + c;
+                        for (int64_t t = tlo; t < thi; t++)
+                            dq[t] = src[(t - tlo) * sw * C];
+                    }
+                    for (int64_t t = thi; t < Lp; t++)
+                        dq[t] = (T)0;
+                }
             }
         }
     }
@@ -356,6 +373,97 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
     return err;
 }
 
+/* Depthwise (one input channel per group, any channel multiplier): per output
+ * row and channel, the ISA's depthwise row kernel streams every tap over whole
+ * vectors of output pixels of the stride-phase panel and writes the row. */
+static int FN(conv2d_depthwise)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
+                                const T *x, const T *w, const T *bias, T *y, int nthreads,
+                                const fc_ukernel_set *ks)
+{
+    const int64_t G = d->groups, Og = d->o / G, kw = d->kw, taps = d->kh * d->kw;
+    int err = FC_OK;
+    int64_t *toff = (int64_t *)malloc((size_t)taps * sizeof(int64_t));
+    if (!toff)
+        return FC_ENOMEM;
+    for (int64_t i = 0; i < d->kh; i++)
+        for (int64_t j = 0; j < kw; j++)
+            toff[i * kw + j] = fc_panel_offset(d, pl, 0, i, j);
+    const int clip = FN(all_finite)(w, d->o * taps);
+    /* output rows [full_lo, full_hi) see the whole kernel inside the image */
+    const int64_t last = d->h - 1 + d->pad_h - (d->kh - 1) * d->dil_h;
+    const int64_t full_lo = cdiv(d->pad_h, d->stride_h);
+    const int64_t full_hi = last >= 0 ? last / d->stride_h + 1 : 0;
+
+    const int nt = fc_resolve_threads(nthreads, pl->items);
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt)
+#endif
+    {
+        T *panel = (T *)malloc((size_t)pl->panel_elems * sizeof(T));
+        /* NHWC output rows are strided: computed here first */
+        T *row = (T *)malloc((size_t)d->wo * sizeof(T));
+        if (!panel || !row) {
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+            err = FC_ENOMEM;
+        }
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+        for (int64_t it = 0; it < pl->items; it++) {
+            if (!panel || !row)
+                continue;
+            const int64_t rb = it % pl->nrb;
+            const int64_t g = (it / pl->nrb) % G;
+            const int64_t n = it / (pl->nrb * G);
+            const int64_t oh0 = rb * pl->R, oh1 = imin(d->ho, oh0 + pl->R);
+            const int64_t ih0 = oh0 * d->stride_h - d->pad_h;
+            const int64_t nrows =
+                ((oh1 - oh0 - 1) * d->stride_h + (d->kh - 1) * d->dil_h) / pl->row_step + 1;
+            FN(build_panel)(d, pl, x, n, g, 1, ih0, nrows, panel);
+            const int64_t in_pitch = d->stride_h / pl->row_step * pl->Wp;
+            /* rows whose kernel meets vertical padding get their own taps (when the
+               weights are finite); the rows in between run in one call */
+            int64_t oh = oh0;
+            while (oh < oh1) {
+                int64_t ilo = 0, ihi = d->kh, run = oh1 - oh;
+                if (clip && oh >= full_lo && oh < full_hi) {
+                    run = imin(oh1, full_hi) - oh;
+                } else if (clip) {
+                    fc_valid_taps(oh * d->stride_h - d->pad_h, d->dil_h, d->kh, d->h, &ilo, &ihi);
+                    run = 1;
+                }
+                const T *prow = panel + (oh - oh0) * in_pitch;
+                const int64_t t0 = ilo * kw, ntap = imax(0, ihi - ilo) * kw;
+                for (int64_t m = 0; m < Og; m++) {
+                    const int64_t oc = g * Og + m;
+                    const T b = bias ? bias[oc] : (T)0;
+                    const int nchw = d->layout == FC_LAYOUT_NCHW;
+                    for (int64_t r0 = 0; r0 < run; r0 += nchw ? run : 1) {
+                        const int64_t nr = nchw ? run : 1;
+                        T *out = nchw ? y + ((n * d->o + oc) * d->ho + oh) * d->wo : row;
+                        if (ntap > 0)
+                            ks->SFX_DW(nr, d->wo, ntap, prow + r0 * in_pitch, in_pitch, toff + t0,
+                                       w + oc * taps + t0, b, out, d->wo);
+                        else
+                            for (int64_t e = 0; e < nr * d->wo; e++)
+                                out[e] = b;
+                        if (!nchw) /* NHWC: scatter the channel's row */
+                            for (int64_t ow = 0; ow < d->wo; ow++)
+                                y[((n * d->ho + oh + r0) * d->wo + ow) * d->o + oc] = row[ow];
+                    }
+                }
+                oh += run;
+            }
+        }
+        free(panel);
+        free(row);
+    }
+    free(toff);
+    return err;
+}
+
 /* 1x1, unit stride, no padding, NCHW: per image and group a GEMM
  * Y[Og][HW] = W[Og][Cg] x X[Cg][HW], blocked the way GEMM libraries do it: for a
  * block of pixels (all channels, sized for L2), each tile of output channels (its
@@ -485,6 +593,8 @@ int FN(fc_conv2d)(const fc_conv2d_desc *d, const T *x, const T *w, const T *bias
         return rc;
     if (pl.direct)
         return FN(conv2d_pointwise)(d, &pl, x, w, bias, y, nthreads, ks);
+    if (pl.pixel_form && d->c == d->groups)
+        return FN(conv2d_depthwise)(d, &pl, x, w, bias, y, nthreads, ks);
     return pl.pixel_form ? FN(conv2d_pixel)(d, &pl, x, w, bias, y, nthreads, ks)
                          : FN(conv2d_dense)(d, &pl, x, w, bias, y, nthreads, ks);
 }

@@ -42,6 +42,14 @@ int64_t fc_row_tiles(const fc_conv2d_desc *d, int64_t pmax, int clip, fc_row_til
  * [0, size); lo >= hi when none does. */
 void fc_valid_taps(int64_t start, int64_t dil, int64_t k, int64_t size, int64_t *lo, int64_t *hi);
 
+/* Slot `slot` of a panel row holds input columns t*stride_w + q - pad_w for t in
+ * [0, Lp); those with t in [tlo, thi) are real pixels (the first is column iw0),
+ * the rest padding. */
+typedef struct fc_slot_range_t {
+    int64_t tlo, thi, iw0;
+} fc_slot_range_t;
+fc_slot_range_t fc_slot_range(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, int64_t slot);
+
 int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize,
                    int nthreads, fc_conv2d_plan_t *pl);
 int fc_resolve_threads(int nthreads, int64_t items);

@@ -38,6 +38,16 @@ typedef void (*fc_uk_f64)(int64_t k, const double *a, const int64_t *aoff,
                           const double *b, const int64_t *boff, int64_t bs,
                           double *c, int64_t ldc, int accumulate);
 
+/* Depthwise row kernel, for nrows rows r of one channel:
+ *   out[r*out_pitch + ow] = bias + sum_t wt[t] * in[r*in_pitch + toff[t] + ow],  ow < wo,
+ * the taps' inputs unit-stride in a panel with room to load whole vectors past wo. */
+typedef void (*fc_dw_f32)(int64_t nrows, int64_t wo, int64_t ntap, const float *in,
+                          int64_t in_pitch, const int64_t *toff, const float *wt, float bias,
+                          float *out, int64_t out_pitch);
+typedef void (*fc_dw_f64)(int64_t nrows, int64_t wo, int64_t ntap, const double *in,
+                          int64_t in_pitch, const int64_t *toff, const double *wt, double bias,
+                          double *out, int64_t out_pitch);
+
 typedef struct fc_ukernel_set {
     const char *name;
     int vlen_f32, vlen_f64;  /* SIMD lanes per vector                        */
@@ -45,6 +55,8 @@ typedef struct fc_ukernel_set {
     /* [P][M]; NULL where P*M > max_acc */
     fc_uk_f32 f32[FC_UK_MAX_P + 1][FC_UK_MAX_M + 1];
     fc_uk_f64 f64[FC_UK_MAX_P + 1][FC_UK_MAX_M + 1];
+    fc_dw_f32 dw_f32;
+    fc_dw_f64 dw_f64;
 } fc_ukernel_set;
 
 /* NULL when the set is not compiled into this build. */

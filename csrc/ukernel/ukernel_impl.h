@@ -56,6 +56,75 @@ typedef double fc_vd __attribute__((vector_size(FC_VBYTES)));
 FC_DEFINE_UK(float, fc_vf, FC_V32, f32)
 FC_DEFINE_UK(double, fc_vd, FC_V64, f64)
 
+/* Depthwise rows: two rows x up to four vectors of outputs per pass (eight
+ * independent FMA chains, enough to hide the FMA latency), every tap streamed
+ * through them; a last partial vector goes through a small buffer so nothing is
+ * written past wo. */
+#define FC_DEFINE_DW(T, VT, VL, SFX)                                                    \
+    FC_UK_INLINE void dw_chunk_##SFX(const int R, const int N, int64_t nvalid,          \
+                                     int64_t ntap, const T *in, int64_t in_pitch,       \
+                                     const int64_t *toff, const T *wt, T bias, T *out,  \
+                                     int64_t out_pitch)                                 \
+    {                                                                                   \
+        VT acc[2][4], v;                                                                \
+        _Pragma("GCC unroll 2") for (int r = 0; r < R; r++)                             \
+            _Pragma("GCC unroll 4") for (int k = 0; k < N; k++)                         \
+                acc[r][k] = (VT){0} + bias;                                             \
+        for (int64_t t = 0; t < ntap; t++) {                                            \
+            const T *p = in + toff[t];                                                  \
+            const T s = wt[t];                                                          \
+            _Pragma("GCC unroll 2") for (int r = 0; r < R; r++)                         \
+                _Pragma("GCC unroll 4") for (int k = 0; k < N; k++) {                   \
+                    memcpy(&v, p + r * in_pitch + k * VL, sizeof v);                    \
+                    acc[r][k] += v * s;                                                 \
+                }                                                                       \
+        }                                                                               \
+        _Pragma("GCC unroll 2") for (int r = 0; r < R; r++)                             \
+            _Pragma("GCC unroll 4") for (int k = 0; k < N; k++) {                       \
+                T *o = out + r * out_pitch + k * VL;                                    \
+                if ((k + 1) * VL <= nvalid) {                                           \
+                    memcpy(o, &acc[r][k], sizeof acc[r][k]);                            \
+                } else {                                                                \
+                    T buf[VL];                                                          \
+                    memcpy(buf, &acc[r][k], sizeof acc[r][k]);                          \
+                    for (int64_t l = 0; l < nvalid - k * VL; l++)                       \
+                        o[l] = buf[l];                                                  \
+                }                                                                       \
+            }                                                                           \
+    }                                                                                   \
+    FC_UK_INLINE void dw_row_group_##SFX(const int R, int64_t wo, int64_t ntap,         \
+                                         const T *in, int64_t in_pitch,                 \
+                                         const int64_t *toff, const T *wt, T bias,      \
+                                         T *out, int64_t out_pitch)                     \
+    {                                                                                   \
+        const int64_t full = wo - wo % (4 * VL), nv = wo - full;                        \
+        for (int64_t ow = 0; ow < full; ow += 4 * VL)                                   \
+            dw_chunk_##SFX(R, 4, 4 * VL, ntap, in + ow, in_pitch, toff, wt, bias,       \
+                           out + ow, out_pitch);                                        \
+        switch ((nv + VL - 1) / VL) {                                                   \
+        case 1: dw_chunk_##SFX(R, 1, nv, ntap, in + full, in_pitch, toff, wt, bias, out + full, out_pitch); break; \
+        case 2: dw_chunk_##SFX(R, 2, nv, ntap, in + full, in_pitch, toff, wt, bias, out + full, out_pitch); break; \
+        case 3: dw_chunk_##SFX(R, 3, nv, ntap, in + full, in_pitch, toff, wt, bias, out + full, out_pitch); break; \
+        case 4: dw_chunk_##SFX(R, 4, nv, ntap, in + full, in_pitch, toff, wt, bias, out + full, out_pitch); break; \
+        default: break;                                                                 \
+        }                                                                               \
+    }                                                                                   \
+    static void dw_rows_##SFX(int64_t nrows, int64_t wo, int64_t ntap, const T *in,     \
+                              int64_t in_pitch, const int64_t *toff, const T *wt, T bias, \
+                              T *out, int64_t out_pitch)                                \
+    {                                                                                   \
+        int64_t r = 0;                                                                  \
+        for (; r + 2 <= nrows; r += 2)                                                  \
+            dw_row_group_##SFX(2, wo, ntap, in + r * in_pitch, in_pitch, toff, wt, bias, \
+                               out + r * out_pitch, out_pitch);                         \
+        if (r < nrows)                                                                  \
+            dw_row_group_##SFX(1, wo, ntap, in + r * in_pitch, in_pitch, toff, wt, bias, \
+                               out + r * out_pitch, out_pitch);                         \
+    }
+
+FC_DEFINE_DW(float, fc_vf, FC_V32, f32)
+FC_DEFINE_DW(double, fc_vd, FC_V64, f64)
+
 #define FC_CAT5(a, b, c, d, e) a##b##c##d##e
 #define FC_UK_NAME(SFX, P, M) FC_CAT5(uk_##SFX##_, P, x, M, _)
 
@@ -87,6 +156,8 @@ const fc_ukernel_set FC_SET = {
     .vlen_f32 = FC_V32,
     .vlen_f64 = FC_V64,
     .max_acc = FC_MAX_ACC,
+    .dw_f32 = dw_rows_f32,
+    .dw_f64 = dw_rows_f64,
 #define FC_TILE(P, M) [P][M] = FC_UK_NAME(f32, P, M),
     .f32 = {
 #include "ukernel_tiles.h"
