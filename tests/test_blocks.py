@@ -133,9 +133,11 @@ def test_separable_padding_modes_layout_and_unbatched():
         assert_close(fastconv.separable_conv2d(x, dw, pw, padding=pad, dilation=(2, 1)),
                      reference.separable_conv2d(x, dw, pw, padding=pad, dilation=(2, 1)), np.float64)
     xh = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
-    y = fastconv.separable_conv2d(xh, dw, pw, stride=(1, 2), padding=1, layout="NHWC")
-    assert_close(y, reference.separable_conv2d(xh, dw, pw, stride=(1, 2), padding=1, layout="NHWC"),
-                 np.float64)
+    for o in (7, 40):  # pixel-vector and oc-vector pointwise stores
+        pwo = rand(rng, (o, 6, 1, 1), np.float64)
+        y = fastconv.separable_conv2d(xh, dw, pwo, stride=(1, 2), padding=1, layout="NHWC")
+        assert_close(y, reference.separable_conv2d(xh, dw, pwo, stride=(1, 2), padding=1,
+                                                   layout="NHWC"), np.float64)
     assert_close(fastconv.separable_conv2d(x[0], dw, pw, padding=1),
                  reference.separable_conv2d(x, dw, pw, padding=1)[0], np.float64)
 
@@ -238,7 +240,7 @@ def test_squeeze_excitation_edge_cases_and_in_place():
     cfg = dict(n=2, c=8, cr=2, h=1, w=1, bias=(True, True), gain=1.0, dtype=np.float64)
     args = se_args(rng, cfg)  # 1x1 images
     assert_close(fastconv.squeeze_excitation(*args), reference.squeeze_excitation(*args), np.float64)
-    x, w1, b1, w2, b2 = se_args(rng, dict(cfg, h=60, w=70))  # large enough to run in parallel
+    x, w1, b1, w2, b2 = se_args(rng, dict(cfg, h=130, w=131))  # parallel, planes in 2 pieces
     ref = reference.squeeze_excitation(x, w1, b1, w2, b2)
     assert_close(fastconv.squeeze_excitation(x[0], w1, b1, w2, b2), ref[0], np.float64)  # unbatched
     np.testing.assert_array_equal(fastconv.squeeze_excitation(x, w1, b1, w2, b2, num_threads=1),
