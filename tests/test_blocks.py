@@ -1,5 +1,6 @@
 """channel_shuffle, separable_conv2d and squeeze_excitation against the NumPy oracle,
-on every instruction set this machine runs, both dtypes, edge cases and bad input."""
+on every instruction set this machine runs (conftest's `isa` fixture), both dtypes,
+edge cases and bad input."""
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -7,16 +8,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import fastconv
 from fastconv import reference
 
-ISAS = fastconv.available_isas()
 DTYPES = [np.float32, np.float64]
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-
-
-@pytest.fixture(params=ISAS)
-def isa(request):
-    prev = fastconv.set_isa(request.param)
-    yield request.param
-    fastconv.set_isa(prev)
 
 
 def assert_close(y, r, dtype):
