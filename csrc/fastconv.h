@@ -83,4 +83,46 @@ int fc_max_threads(void);          /* omp_get_max_threads(), 1 without OpenMP */
 #ifdef __cplusplus
 }
 #endif
+/* ==== building blocks of the convolution-design toolkit (csrc/blocks/) ===== */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ShuffleNet channel shuffle.  x and y hold `outer` items of c channels, each
+ * channel a contiguous run of `inner` elements of `elsize` bytes; output
+ * channel j*groups + i is input channel i*(c/groups) + j.  groups must divide
+ * c; y must not overlap x. */
+int fc_channel_shuffle(const void *x, void *y, int64_t outer, int64_t c, int64_t inner,
+                       int64_t groups, int64_t elsize, int nthreads);
+
+/* Fused depthwise-separable convolution:
+ *   y = conv1x1(depthwise(x, dw_w) + dw_b, pw_w) + pw_b
+ * `dw` describes the depthwise stage (groups == c, o = c * multiplier, x in its
+ * layout); dw_w is (o_dw, 1, kh, kw), pw_w is (o, o_dw) (a 1x1 OIHW weight), y
+ * is (N, o, ho, wo) in the same layout.  Biases may be NULL.  The depthwise
+ * result is consumed band by band from a per-thread buffer, never written out
+ * whole.  y must not alias the inputs. */
+int fc_separable_conv2d_f32(const fc_conv2d_desc *dw, int64_t o, const float *x,
+                            const float *dw_w, const float *dw_b, const float *pw_w,
+                            const float *pw_b, float *y, int nthreads, int isa);
+int fc_separable_conv2d_f64(const fc_conv2d_desc *dw, int64_t o, const double *x,
+                            const double *dw_w, const double *dw_b, const double *pw_w,
+                            const double *pw_b, double *y, int nthreads, int isa);
+
+/* Squeeze-and-excitation on NCHW data with hw = H*W:
+ *   y[n,c,:] = x[n,c,:] * sigmoid(w2 . relu(w1 . mean(x[n,c,:]) + b1) + b2)[c]
+ * w1 is (cr, c), w2 is (c, cr); b1 (cr) and b2 (c) may be NULL.  The FC layers
+ * run on the conv2d micro-kernels of `isa`.  y may be x (in place) but must
+ * not partially overlap it. */
+int fc_squeeze_excitation_f32(int64_t n, int64_t c, int64_t hw, int64_t cr, const float *x,
+                              const float *w1, const float *b1, const float *w2,
+                              const float *b2, float *y, int nthreads, int isa);
+int fc_squeeze_excitation_f64(int64_t n, int64_t c, int64_t hw, int64_t cr, const double *x,
+                              const double *w1, const double *b1, const double *w2,
+                              const double *b2, double *y, int nthreads, int isa);
+
+#ifdef __cplusplus
+}
+#endif
+
 #endif /* FASTCONV_H */

@@ -11,15 +11,16 @@
  * i.e. each input row split into `sw` phases of Lp elements (or one slot per
  * kernel column, see fc_conv2d_plan), so that the inputs of
  * consecutive output pixels are consecutive in memory for every tap, whatever the
- * stride (unit-stride broadcasts or vector loads in the micro-kernel). */
-/* Rows are short (tens of elements): inline vectorised loops beat calls to
+ * stride (unit-stride broadcasts or vector loads in the micro-kernel).  Also the
+ * depthwise stage of the fused separable convolution (csrc/blocks/separable.c).
+ * Rows are short (tens of elements): inline vectorised loops beat calls to
  * memcpy/memset, which GCC would otherwise substitute for them. */
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((optimize("no-tree-loop-distribute-patterns")))
 #endif
-static void FN(build_panel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, const T *x,
-                            int64_t n, int64_t c0, int64_t Cg, int64_t ih0, int64_t nrows,
-                            T *panel)
+void FN(fc_build_panel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, const T *x,
+                        int64_t n, int64_t c0, int64_t Cg, int64_t ih0, int64_t nrows,
+                        T *panel)
 {
     const int64_t sw = d->stride_w, Lp = pl->Lp, W = d->w;
     const int64_t nslot = pl->Wp / Lp;
@@ -209,7 +210,7 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
             const int64_t ih0 = oh0 * d->stride_h - d->pad_h;
             const int64_t nrows =
                 ((oh1 - oh0 - 1) * d->stride_h + (d->kh - 1) * d->dil_h) / pl->row_step + 1;
-            FN(build_panel)(d, pl, x, n, g * Cg, Cg, ih0, nrows, panel);
+            FN(fc_build_panel)(d, pl, x, n, g * Cg, Cg, ih0, nrows, panel);
 
             const int64_t b0 = chunk * pl->ob_per_chunk, b1 = imin(pl->nob, b0 + pl->ob_per_chunk);
             for (int64_t blk = b0; blk < b1; blk++) {
@@ -324,7 +325,7 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
             const int64_t ih0 = oh0 * d->stride_h - d->pad_h;
             const int64_t nrows =
                 ((oh1 - oh0 - 1) * d->stride_h + (d->kh - 1) * d->dil_h) / pl->row_step + 1;
-            FN(build_panel)(d, pl, x, n, g * Cg, Cg, ih0, nrows, panel);
+            FN(fc_build_panel)(d, pl, x, n, g * Cg, Cg, ih0, nrows, panel);
 
             for (int64_t oh = oh0; oh < oh1; oh++) {
                 const T *prow = panel + (oh - oh0) * d->stride_h / pl->row_step * Cg * pl->Wp;
@@ -421,7 +422,7 @@ static int FN(conv2d_depthwise)(const fc_conv2d_desc *d, const fc_conv2d_plan_t 
             const int64_t ih0 = oh0 * d->stride_h - d->pad_h;
             const int64_t nrows =
                 ((oh1 - oh0 - 1) * d->stride_h + (d->kh - 1) * d->dil_h) / pl->row_step + 1;
-            FN(build_panel)(d, pl, x, n, g, 1, ih0, nrows, panel);
+            FN(fc_build_panel)(d, pl, x, n, g, 1, ih0, nrows, panel);
             const int64_t in_pitch = d->stride_h / pl->row_step * pl->Wp;
             /* rows whose kernel meets vertical padding get their own taps (when the
                weights are finite); the rows in between run in one call */

@@ -72,4 +72,15 @@ void fc_store_tile_f64(const fc_conv2d_desc *d, double *y, int64_t n, int64_t oh
                        int64_t oc0, const double *tile, int64_t ldc, int64_t np, int64_t nl,
                        const double *bias);
 
+/* The input panel of one work item (layout in conv2d_impl.h):
+ * panel[row][c][q][t] = input(c0 + c, ih0 + row, t*stride_w + q - pad_w),
+ * zero outside, for c < Cg and row < nrows.  Shared with the fused separable
+ * convolution (csrc/blocks/separable.c). */
+void fc_build_panel_f32(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, const float *x,
+                        int64_t n, int64_t c0, int64_t Cg, int64_t ih0, int64_t nrows,
+                        float *panel);
+void fc_build_panel_f64(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, const double *x,
+                        int64_t n, int64_t c0, int64_t Cg, int64_t ih0, int64_t nrows,
+                        double *panel);
+
 #endif

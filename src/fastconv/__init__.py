@@ -10,6 +10,12 @@ from ._conv import conv2d
 
 __all__ = ["conv2d", "reference", "show_config", "get_isa", "set_isa", "available_isas"]
 
+# ---- convolution-design toolkit: arithmetic and building blocks ----
+from . import analysis  # noqa: E402
+from ._blocks import channel_shuffle, separable_conv2d, squeeze_excitation  # noqa: E402
+
+__all__ += ["analysis", "channel_shuffle", "separable_conv2d", "squeeze_excitation"]
+
 try:
     from importlib.metadata import version as _v
 

@@ -84,9 +84,9 @@ cdef void *data(cnp.ndarray a):
     return cnp.PyArray_DATA(a)
 
 
-def conv2d(cnp.ndarray x, cnp.ndarray w, b, cnp.ndarray y, tuple stride, tuple padding,
-           tuple dilation, int64_t groups, bint nhwc, int nthreads, int isa):
-    """y <- conv2d(x, w) + b on validated arrays; padding is (top, left)."""
+cdef fc_conv2d_desc make_desc(cnp.ndarray x, cnp.ndarray w, cnp.ndarray y, tuple stride,
+                              tuple padding, tuple dilation, int64_t groups, bint nhwc):
+    """The descriptor of conv2d(x, w) -> y (shapes in the given layout, w OIHW)."""
     cdef fc_conv2d_desc d
     if nhwc:
         d.n, d.h, d.w, d.c = x.shape[0], x.shape[1], x.shape[2], x.shape[3]
@@ -100,6 +100,13 @@ def conv2d(cnp.ndarray x, cnp.ndarray w, b, cnp.ndarray y, tuple stride, tuple p
     d.dil_h, d.dil_w = dilation
     d.groups = groups
     d.layout = FC_LAYOUT_NHWC if nhwc else FC_LAYOUT_NCHW
+    return d
+
+
+def conv2d(cnp.ndarray x, cnp.ndarray w, b, cnp.ndarray y, tuple stride, tuple padding,
+           tuple dilation, int64_t groups, bint nhwc, int nthreads, int isa):
+    """y <- conv2d(x, w) + b on validated arrays; padding is (top, left)."""
+    cdef fc_conv2d_desc d = make_desc(x, w, y, stride, padding, dilation, groups, nhwc)
     cdef void *bp = NULL if b is None else data(<cnp.ndarray>b)
     cdef void *xp = data(x)
     cdef void *wp = data(w)
@@ -111,4 +118,87 @@ def conv2d(cnp.ndarray x, cnp.ndarray w, b, cnp.ndarray y, tuple stride, tuple p
     else:
         with nogil:
             rc = fc_conv2d_f64(&d, <double *>xp, <double *>wp, <double *>bp, <double *>yp, nthreads, isa)
+    check(rc)
+
+
+# ==== building blocks of the convolution-design toolkit (csrc/blocks/) ========
+
+cdef extern from "fastconv.h":
+    int fc_channel_shuffle(const void *x, void *y, int64_t outer, int64_t c, int64_t inner,
+                           int64_t groups, int64_t elsize, int nthreads) nogil
+    int fc_separable_conv2d_f32(const fc_conv2d_desc *dw, int64_t o, const float *x,
+                                const float *dw_w, const float *dw_b, const float *pw_w,
+                                const float *pw_b, float *y, int nthreads, int isa) nogil
+    int fc_separable_conv2d_f64(const fc_conv2d_desc *dw, int64_t o, const double *x,
+                                const double *dw_w, const double *dw_b, const double *pw_w,
+                                const double *pw_b, double *y, int nthreads, int isa) nogil
+    int fc_squeeze_excitation_f32(int64_t n, int64_t c, int64_t hw, int64_t cr, const float *x,
+                                  const float *w1, const float *b1, const float *w2,
+                                  const float *b2, float *y, int nthreads, int isa) nogil
+    int fc_squeeze_excitation_f64(int64_t n, int64_t c, int64_t hw, int64_t cr, const double *x,
+                                  const double *w1, const double *b1, const double *w2,
+                                  const double *b2, double *y, int nthreads, int isa) nogil
+
+
+cdef void *data_or_null(a):
+    return NULL if a is None else data(<cnp.ndarray>a)
+
+
+def channel_shuffle(cnp.ndarray x, cnp.ndarray y, int64_t outer, int64_t c, int64_t inner,
+                    int64_t groups, int nthreads):
+    """y <- channel_shuffle(x) on C-contiguous arrays of one dtype (any element size)."""
+    cdef void *xp = data(x)
+    cdef void *yp = data(y)
+    cdef int64_t elsize = x.dtype.itemsize
+    cdef int rc
+    with nogil:
+        rc = fc_channel_shuffle(xp, yp, outer, c, inner, groups, elsize, nthreads)
+    check(rc)
+
+
+def separable_conv2d(cnp.ndarray x, cnp.ndarray dw_w, dw_b, cnp.ndarray pw_w, pw_b,
+                     cnp.ndarray y, tuple stride, tuple padding, tuple dilation, bint nhwc,
+                     int nthreads, int isa):
+    """y <- pointwise(depthwise(x)) on validated arrays; padding is (top, left)."""
+    cdef int64_t channels = x.shape[3] if nhwc else x.shape[1]
+    # the depthwise stage: y's spatial size, dw_w's channels
+    cdef fc_conv2d_desc d = make_desc(x, dw_w, y, stride, padding, dilation, channels, nhwc)
+    cdef int64_t o = pw_w.shape[0]
+    cdef void *xp = data(x)
+    cdef void *dwp = data(dw_w)
+    cdef void *dbp = data_or_null(dw_b)
+    cdef void *pwp = data(pw_w)
+    cdef void *pbp = data_or_null(pw_b)
+    cdef void *yp = data(y)
+    cdef int rc
+    if x.dtype.itemsize == 4:
+        with nogil:
+            rc = fc_separable_conv2d_f32(&d, o, <float *>xp, <float *>dwp, <float *>dbp,
+                                         <float *>pwp, <float *>pbp, <float *>yp, nthreads, isa)
+    else:
+        with nogil:
+            rc = fc_separable_conv2d_f64(&d, o, <double *>xp, <double *>dwp, <double *>dbp,
+                                         <double *>pwp, <double *>pbp, <double *>yp, nthreads, isa)
+    check(rc)
+
+
+def squeeze_excitation(cnp.ndarray x, cnp.ndarray w1, b1, cnp.ndarray w2, b2, cnp.ndarray y,
+                       int nthreads, int isa):
+    """y <- squeeze_excitation(x) on validated (N, C, H*W) arrays; y may be x."""
+    cdef int64_t n = x.shape[0], c = x.shape[1], hw = x.shape[2], cr = w1.shape[0]
+    cdef void *xp = data(x)
+    cdef void *w1p = data(w1)
+    cdef void *b1p = data_or_null(b1)
+    cdef void *w2p = data(w2)
+    cdef void *b2p = data_or_null(b2)
+    cdef void *yp = data(y)
+    cdef int rc
+    if x.dtype.itemsize == 4:
+        with nogil:
+            rc = fc_squeeze_excitation_f32(n, c, hw, cr, <float *>xp, <float *>w1p, <float *>b1p,
+                                           <float *>w2p, <float *>b2p, <float *>yp, nthreads, isa)
+    else:
+        with nogil:
+            rc = fc_squeeze_excitation_f64(n, c, hw, cr, <double *>xp, <double *>w1p, <double *>b1p,
+                                           <double *>w2p, <double *>b2p, <double *>yp, nthreads, isa)
     check(rc)

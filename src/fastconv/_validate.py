@@ -112,3 +112,28 @@ def output_array(out, shape, dtype, inputs):
     if any(a is not None and np.may_share_memory(out, a) for a in inputs):
         return np.empty(shape, dtype=dtype), out
     return out, out
+
+
+def image_batch(name, x, layout):
+    """Checks the layout and shape of an image argument of a conv-like function.
+
+    Returns (x4, nhwc, unbatched, (N, C, H, W)): x4 is 4-D (an unbatched 3-D
+    input gains a batch axis of 1), nhwc is True for layout "NHWC"."""
+    if layout not in ("NCHW", "NHWC"):
+        raise ValueError(f"layout must be 'NCHW' or 'NHWC', got {layout!r}")
+    nhwc = layout == "NHWC"
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = x[None]
+    check_ndim(name, x, 4, "(N, H, W, C) or (H, W, C)" if nhwc else "(N, C, H, W) or (C, H, W)")
+    n, c, h, w = (x.shape[0], x.shape[3], x.shape[1], x.shape[2]) if nhwc else x.shape
+    return x, nhwc, unbatched, (n, c, h, w)
+
+
+def finish_output(y, user_out):
+    """The value to return after a kernel wrote `y` (see output_array): `y`, or
+    the caller's `out` after copying a temporary result into it."""
+    if user_out is not None and y is not user_out:
+        user_out[...] = y
+        return user_out
+    return y

@@ -9,7 +9,7 @@ Results are returned in the dtype the fast functions return
 """
 import numpy as np
 
-__all__ = ["conv2d"]
+__all__ = ["conv2d", "channel_shuffle", "separable_conv2d", "squeeze_excitation"]
 
 
 def _two(v):
@@ -67,3 +67,44 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
         y = y.transpose(0, 2, 3, 1)
     y = np.ascontiguousarray(y.astype(dtype))
     return y[0] if unbatched else y
+
+
+# ---- building blocks (fastconv.channel_shuffle / separable_conv2d / squeeze_excitation)
+
+def channel_shuffle(x, groups):
+    """Reference for fastconv.channel_shuffle: (*, g, C/g, H, W) -> (*, C/g, g, H, W)."""
+    x = np.asarray(x)
+    *lead, c, h, w = x.shape
+    y = x.reshape(*lead, groups, c // groups, h, w)
+    y = np.swapaxes(y, -4, -3)
+    return np.ascontiguousarray(y.reshape(x.shape))
+
+
+def separable_conv2d(x, dw_weight, pw_weight, dw_bias=None, pw_bias=None, stride=1, padding=0,
+                     dilation=1, *, layout="NCHW"):
+    """Reference for fastconv.separable_conv2d: the two convolutions one after the other,
+    the whole depthwise result in float64 in between."""
+    x = np.asarray(x)
+    dtype = np.result_type(*[np.asarray(a).dtype for a in (x, dw_weight, pw_weight, dw_bias, pw_bias)
+                             if a is not None])
+    channels = x.shape[-1] if layout == "NHWC" else x.shape[-3]
+    f64 = [None if a is None else np.asarray(a, dtype=np.float64)
+           for a in (x, dw_weight, pw_weight, dw_bias, pw_bias)]
+    mid = conv2d(f64[0], f64[1], f64[3], stride, padding, dilation, groups=channels, layout=layout)
+    return conv2d(mid, f64[2], f64[4], layout=layout).astype(dtype)
+
+
+def squeeze_excitation(x, w1, b1, w2, b2):
+    """Reference for fastconv.squeeze_excitation (x: (N, C, H, W) or (C, H, W))."""
+    x = np.asarray(x)
+    dtype = np.result_type(*[np.asarray(a).dtype for a in (x, w1, b1, w2, b2) if a is not None])
+    xb = x.astype(np.float64).reshape((-1,) + x.shape[-3:])
+    s = xb.mean(axis=(2, 3))                                   # squeeze: (N, C)
+    h = s @ np.asarray(w1, dtype=np.float64).T
+    if b1 is not None:
+        h = h + np.asarray(b1, dtype=np.float64)
+    z = np.maximum(h, 0.0) @ np.asarray(w2, dtype=np.float64).T
+    if b2 is not None:
+        z = z + np.asarray(b2, dtype=np.float64)
+    e = 0.5 * (1.0 + np.tanh(0.5 * z))                         # sigmoid, overflow-free
+    return (xb * e[:, :, None, None]).reshape(x.shape).astype(dtype)

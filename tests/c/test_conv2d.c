@@ -9,16 +9,8 @@
 
 #include "fastconv.h"
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
-static int64_t rint_(int64_t lo, int64_t hi) { return lo + (int64_t)(rng() % (uint64_t)(hi - lo + 1)); }
-static double runif(void) { return (double)(rng() >> 11) / 9007199254740992.0 * 2.0 - 1.0; }
+#define FC_TEST_SEED 0x9E3779B97F4A7C15ull
+#include "test_rng.h"
 
 static int failures = 0, cases = 0;
 
