@@ -125,13 +125,12 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
         pl->M = (int)M;
         /* most pixels per tile; fc_row_tiles balances them (33 = 3 x 11) */
         pl->P = (int)imin(imin(lim / M, FC_UK_MAX_P), d->wo);
-        /* reduction chunk: the packed weights of a chunk fit in L1 */
-        const int64_t tap_bytes = imax(1, Cg * pl->OB * elsize);
-        const int64_t taps = d->kh * d->kw;
-        int64_t nkc = cdiv(taps, imax(1, FC_WCHUNK_BYTES / tap_bytes));
-        pl->taps_per_chunk = cdiv(taps, nkc);
         pl->OB = M * V;
         pl->nob = cdiv(Og, pl->OB);
+        /* reduction chunk: its packed weights fit in L1 beside the panel lines */
+        const int64_t kc_max = imax(16, FC_WCHUNK_BYTES / imax(1, pl->OB * elsize));
+        const int64_t cpc_max = imax(1, kc_max / (d->kh * d->kw));
+        pl->cpc = cdiv(Cg, cdiv(Cg, cpc_max)); /* balanced: 64 = 4 x 16, not 3 x 21 + 1 */
         pl->Lp = d->wo + ((d->kw - 1) * d->dil_w) / d->stride_w;
     } else {
         /* enough pixel vectors to cover the row, but leave room for up to 14
@@ -235,7 +234,7 @@ int64_t fc_row_tiles(const fc_conv2d_desc *d, int64_t pmax, int clip, fc_row_til
         if (nrun && tiles[nrun - 1].jlo == lo && tiles[nrun - 1].jhi == hi) {
             tiles[nrun - 1].np++;
         } else {
-            tiles[nrun++] = (fc_row_tile_t){ow, 1, lo, hi};
+            tiles[nrun++] = (fc_row_tile_t){ow, 1, lo, hi, 0};
         }
     }
     /* 2. runs too short to fill a micro-kernel decently join a neighbour, with the
@@ -262,7 +261,7 @@ int64_t fc_row_tiles(const fc_conv2d_desc *d, int64_t pmax, int clip, fc_row_til
         const int64_t nt = cdiv(run.np, pmax);
         for (int64_t k = nt - 1; k >= 0; k--) {
             const int64_t lo = run.np * k / nt, hi = run.np * (k + 1) / nt;
-            tiles[--out] = (fc_row_tile_t){run.ow0 + lo, hi - lo, run.jlo, run.jhi};
+            tiles[--out] = (fc_row_tile_t){run.ow0 + lo, hi - lo, run.jlo, run.jhi, 0};
         }
     }
     return total;
@@ -277,6 +276,103 @@ fc_slot_range_t fc_slot_range(const fc_conv2d_desc *d, const fc_conv2d_plan_t *p
     r.thi = imax(r.tlo, imin(Lp, cdiv(d->w + pw - q, sw)));
     r.iw0 = r.tlo * sw + q - pw;
     return r;
+}
+
+/* Clipped tap tables above this many entries are not worth their memory. */
+#define FC_TAP_TABLE_MAX_ENTRIES (INT64_C(1) << 21)
+
+void fc_tap_tables_free(fc_tap_tables_t *tt)
+{
+    free(tt->tiles_all);
+    free(tt->vclass);
+    free(tt->count);
+    free(tt->tab);
+    free(tt->full);
+    memset(tt, 0, sizeof *tt);
+}
+
+/* Index of range [lo, hi) in lo_hi[0..2n), appended when new. */
+static int64_t find_or_add(int64_t *lo_hi, int64_t *n, int64_t lo, int64_t hi)
+{
+    for (int64_t k = 0; k < *n; k++)
+        if (lo_hi[2 * k] == lo && lo_hi[2 * k + 1] == hi)
+            return k;
+    lo_hi[2 * *n] = lo;
+    lo_hi[2 * *n + 1] = hi;
+    return (*n)++;
+}
+
+/* Fills tab with the (c, i in [ilo,ihi), j in [jlo,jhi)) entries: packed-weight
+ * offsets, then (K further) panel offsets; returns the taps per channel. */
+static int64_t fill_tap_table(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, int64_t ilo,
+                              int64_t ihi, int64_t jlo, int64_t jhi, int64_t *tab)
+{
+    const int64_t Cg = d->c / d->groups, taps = d->kh * d->kw, K = pl->K;
+    int64_t r = 0;
+    /* chunk by chunk of channels (the cache blocking of the driver); inside a
+       chunk tap-major, so consecutive steps walk the panel with one stride */
+    for (int64_t c0 = 0; c0 < Cg; c0 += pl->cpc)
+        for (int64_t i = ilo; i < ihi; i++)
+            for (int64_t j = jlo; j < jhi; j++)
+                for (int64_t c = c0; c < imin(Cg, c0 + pl->cpc); c++, r++) {
+                    tab[r] = (c * taps + i * d->kw + j) * pl->OB;
+                    tab[K + r] = fc_panel_offset(d, pl, c, i, j);
+                }
+    return Cg ? r / Cg : 0;
+}
+
+int fc_tap_tables(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, fc_tap_tables_t *tt)
+{
+    const int64_t K = pl->K, ho = d->ho;
+    memset(tt, 0, sizeof *tt);
+    tt->tiles_all = (fc_row_tile_t *)malloc((size_t)(2 * d->wo) * sizeof(fc_row_tile_t));
+    tt->full = (int64_t *)malloc((size_t)(2 * K) * sizeof(int64_t));
+    tt->vclass = (int64_t *)malloc((size_t)ho * sizeof(int64_t));
+    int64_t *ranges = (int64_t *)malloc((size_t)(2 * (ho + d->wo)) * sizeof(int64_t));
+    if (!tt->tiles_all || !tt->full || !tt->vclass || !ranges) {
+        free(ranges);
+        fc_tap_tables_free(tt);
+        return FC_ENOMEM;
+    }
+    tt->tiles_clip = tt->tiles_all + d->wo;
+    tt->ntiles_all = fc_row_tiles(d, pl->P, 0, tt->tiles_all);
+    tt->ntiles_clip = fc_row_tiles(d, pl->P, 1, tt->tiles_clip);
+    fill_tap_table(d, pl, 0, d->kh, 0, d->kw, tt->full);
+
+    /* distinct kernel-row ranges over the output rows, kernel-column ranges over
+       the tiles (an empty range: a pixel that sees only padding) */
+    int64_t *vr = ranges, *hr = ranges + 2 * ho;
+    for (int64_t oh = 0; oh < ho; oh++) {
+        int64_t lo, hi;
+        fc_valid_taps(oh * d->stride_h - d->pad_h, d->dil_h, d->kh, d->h, &lo, &hi);
+        if (lo >= hi)
+            lo = hi = 0;
+        tt->vclass[oh] = find_or_add(vr, &tt->nv, lo, hi);
+    }
+    for (int64_t ti = 0; ti < tt->ntiles_clip; ti++) {
+        fc_row_tile_t *tl = &tt->tiles_clip[ti];
+        const int64_t lo = tl->jlo < tl->jhi ? tl->jlo : 0, hi = tl->jlo < tl->jhi ? tl->jhi : 0;
+        tl->hclass = find_or_add(hr, &tt->nh, lo, hi);
+    }
+    const int64_t ncls = tt->nv * tt->nh, entries = mul_ok(mul_ok(ncls, 2), K);
+    tt->clip_ok = entries >= 0 && entries <= FC_TAP_TABLE_MAX_ENTRIES;
+    if (tt->clip_ok) {
+        tt->tab = (int64_t *)malloc((size_t)entries * sizeof(int64_t));
+        tt->count = (int64_t *)malloc((size_t)ncls * sizeof(int64_t));
+        if (!tt->tab || !tt->count) {
+            free(ranges);
+            fc_tap_tables_free(tt);
+            return FC_ENOMEM;
+        }
+        for (int64_t v = 0; v < tt->nv; v++)
+            for (int64_t h = 0; h < tt->nh; h++) {
+                const int64_t cls = v * tt->nh + h;
+                tt->count[cls] = fill_tap_table(d, pl, vr[2 * v], vr[2 * v + 1], hr[2 * h],
+                                                hr[2 * h + 1], tt->tab + 2 * cls * K);
+            }
+    }
+    free(ranges);
+    return FC_OK;
 }
 
 /* Offset of tap (i, j) of panel channel c, relative to the panel row of an output

@@ -74,22 +74,27 @@ void FN(fc_build_panel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, con
 /* One block (g, blk) = gb of pack_weights_ordered below.  Writes each packed
  * row of OB weights contiguously, reading the OB source rows side by side (the
  * fastest of the simple orders measured: about 0.45 ns per weight here). */
-static void FN(pack_weight_block)(const T *w, int64_t Og, int64_t K, int64_t taps, int64_t OB,
-                                  int64_t nob, int64_t gb, T *wp)
+static int FN(pack_weight_block)(const T *w, int64_t Og, int64_t K, int64_t taps, int64_t OB,
+                                 int64_t nob, int64_t gb, T *wp)
 {
     const int64_t g = gb / nob, blk = gb % nob, Cg = K / taps;
     const int64_t nl = imax(0, imin(OB, Og - blk * OB)); /* real output channels */
     const T *src = w + (g * Og + blk * OB) * K;          /* row l: [c][tap] */
     T *dst = wp + gb * K * OB;
+    int finite = 1; /* checked on the way: the weights are read only once */
     for (int64_t t = 0; t < taps; t++)
         for (int64_t c = 0; c < Cg; c++) {
             T *d = dst + (t * Cg + c) * OB;
             const T *s = src + c * taps + t;
-            for (int64_t l = 0; l < nl; l++)
-                d[l] = s[l * K];
+            for (int64_t l = 0; l < nl; l++) {
+                const T v = s[l * K];
+                d[l] = v;
+                finite &= (v - v) == (T)0; /* NaN - NaN and Inf - Inf are NaN */
+            }
             for (int64_t l = nl; l < OB; l++)
                 d[l] = (T)0;
         }
+    return finite;
 }
 
 /* Packs OIHW weights (O = G*Og rows of K = Cg*taps) into [g][block][r][OB],
@@ -99,7 +104,7 @@ static void FN(pack_weights_ordered)(const T *w, int64_t G, int64_t Og, int64_t 
                                      int64_t taps, int64_t OB, int64_t nob, T *wp)
 {
     for (int64_t gb = 0; gb < G * nob; gb++)
-        FN(pack_weight_block)(w, Og, K, taps, OB, nob, gb, wp);
+        (void)FN(pack_weight_block)(w, Og, K, taps, OB, nob, gb, wp);
 }
 
 /* Packs OIHW weights (O = G*Og rows of K) into [g][block][k][OB], zero-padded
@@ -146,34 +151,28 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                             const T *w, const T *bias, T *y, int nthreads, const fc_ukernel_set *ks)
 {
     const int64_t G = d->groups, Cg = d->c / G, Og = d->o / G, K = pl->K, OB = pl->OB;
-    const int64_t V = pl->V, kw = d->kw, taps = d->kh * d->kw;
+    const int64_t V = pl->V, taps = d->kh * d->kw;
     int err = FC_OK;
 
-    /* packed weights [g][block][tap][c][OB], offset tables, row tiles: shared, read-only */
-    const int clip = FN(all_finite)(w, d->o * K);
+    /* packed weights [g][block][c][tap][OB] (the OIHW reduction order), the tap
+       tables, row tiles: shared, read-only */
     int64_t wp_elems = mul4(G, pl->nob, K, OB);
     if (wp_elems < 0)
         return FC_EOVERFLOW;
     if (wp_elems > FC_MAX_SCRATCH_ELEMS)
         return FC_ENOMEM;
     T *wp = (T *)malloc((size_t)wp_elems * sizeof(T));
-    int64_t *aoff = (int64_t *)malloc((size_t)K * sizeof(int64_t));
-    int64_t *boff = (int64_t *)malloc((size_t)K * sizeof(int64_t));
-    fc_row_tile_t *tiles = (fc_row_tile_t *)malloc((size_t)d->wo * sizeof(fc_row_tile_t));
-    if (!wp || !aoff || !boff || !tiles) {
-        free(wp); free(aoff); free(boff); free(tiles);
-        return FC_ENOMEM;
+    fc_tap_tables_t tt;
+    int rc = fc_tap_tables(d, pl, &tt);
+    if (!wp || rc != FC_OK) {
+        free(wp);
+        fc_tap_tables_free(&tt);
+        return rc != FC_OK ? rc : FC_ENOMEM;
     }
-    /* reduction order (tap, channel): consecutive steps walk the panel with one
-       constant stride, which the hardware prefetchers follow */
-    for (int64_t i = 0, r = 0; i < d->kh; i++)
-        for (int64_t j = 0; j < kw; j++)
-            for (int64_t c = 0; c < Cg; c++, r++) {
-                aoff[r] = r * OB;
-                boff[r] = fc_panel_offset(d, pl, c, i, j);
-            }
-    const int64_t ntiles = fc_row_tiles(d, pl->P, clip, tiles);
+    int finite = 1;
     const int64_t rowlen = d->wo * OB; /* result buffer elements per output row */
+    /* channels per reduction chunk: its packed weights stay in L1 */
+    const int64_t cpc = pl->cpc;
 
     const int nt = fc_resolve_threads(nthreads, pl->items);
     (void)nt; /* unused in a serial build */
@@ -189,12 +188,24 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
 #endif
             err = FC_ENOMEM;
         }
-        /* weights are packed by all threads; the implied barrier ends it */
+        /* weights are packed (and checked) by all threads */
+        int my_finite = 1;
 #ifdef _OPENMP
-#pragma omp for schedule(static)
+#pragma omp for schedule(static) nowait
 #endif
         for (int64_t gb = 0; gb < G * pl->nob; gb++)
-            FN(pack_weight_block)(w, Og, K, taps, OB, pl->nob, gb, wp);
+            my_finite &= FN(pack_weight_block)(w, Og, K, 1, OB, pl->nob, gb, wp);
+#ifdef _OPENMP
+#pragma omp atomic update
+#endif
+        finite &= my_finite;
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+        /* padding-only taps may be skipped only when 0 * w is 0 for every weight */
+        const int clip = finite && tt.clip_ok;
+        const fc_row_tile_t *tiles = clip ? tt.tiles_clip : tt.tiles_all;
+        const int64_t ntiles = clip ? tt.ntiles_clip : tt.ntiles_all;
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
@@ -218,40 +229,24 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                 const int m = (int)cdiv(nl, V);
                 const T *wblk = wp + (g * pl->nob + blk) * K * OB;
                 memset(cbuf, 0, (size_t)((oh1 - oh0) * rowlen) * sizeof(T));
-                /* taps in cache-sized chunks, so the packed weights of a chunk stay
-                   in L1 while every pixel of the work item goes past them */
-                for (int64_t t0 = 0; t0 < taps; t0 += pl->taps_per_chunk) {
-                    const int64_t t1 = imin(taps, t0 + pl->taps_per_chunk);
+                /* the reduction in cache-sized chunks of channels, so the packed
+                   weights of a chunk stay in L1 while every pixel of the item goes
+                   past them */
+                for (int64_t c0 = 0; c0 < Cg; c0 += cpc) {
+                    const int64_t c1 = imin(Cg, c0 + cpc);
                     for (int64_t oh = oh0; oh < oh1; oh++) {
-                        /* kernel rows that fall into vertical padding are skipped */
-                        int64_t ilo = 0, ihi = d->kh;
-                        if (clip)
-                            fc_valid_taps(oh * d->stride_h - d->pad_h, d->dil_h, d->kh, d->h,
-                                          &ilo, &ihi);
                         const T *prow = panel + (oh - oh0) * d->stride_h / pl->row_step * Cg * pl->Wp;
                         T *crow = cbuf + (oh - oh0) * rowlen;
                         for (int64_t ti = 0; ti < ntiles; ti++) {
                             const fc_row_tile_t tl = tiles[ti];
-                            UKT uk = ks->SFX[tl.np][m];
-                            /* contiguous runs of reduction steps: taps (i, jlo..jhi-1) of
-                               each valid kernel row, clipped to the chunk */
-                            int64_t rs = 0, re = 0;
-                            for (int64_t i = ilo; i <= ihi; i++) {
-                                int64_t a = 0, b = 0;
-                                if (i < ihi) {
-                                    a = imax(i * kw + tl.jlo, t0) * Cg;
-                                    b = imin(i * kw + tl.jhi, t1) * Cg;
-                                }
-                                if (i < ihi && a < b && a == re) {
-                                    re = b; /* extends the current run */
-                                    continue;
-                                }
-                                if (re > rs)
-                                    uk(re - rs, wblk, aoff + rs, prow + tl.ow0, boff + rs, 1,
-                                       crow + tl.ow0 * OB, OB, 1);
-                                rs = a;
-                                re = b > a ? b : a;
-                            }
+                            /* the taps this tile of this row can see (all, unless clipped) */
+                            const int64_t cls = clip ? tt.vclass[oh] * tt.nh + tl.hclass : -1;
+                            const int64_t tv = clip ? tt.count[cls] : taps;
+                            const int64_t *ta = clip ? tt.tab + 2 * cls * K : tt.full;
+                            if (tv == 0)
+                                continue;
+                            ks->SFX[tl.np][m]((c1 - c0) * tv, wblk, ta + c0 * tv, prow + tl.ow0,
+                                              ta + K + c0 * tv, 1, crow + tl.ow0 * OB, OB, 1);
                         }
                     }
                 }
@@ -263,7 +258,8 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
         free(panel);
         free(cbuf);
     }
-    free(wp); free(aoff); free(boff); free(tiles);
+    free(wp);
+    fc_tap_tables_free(&tt);
     return err;
 }
 
@@ -290,8 +286,8 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                 aoff[r] = fc_panel_offset(d, pl, c, i, j);
                 boff[r] = r * Og;
             }
-    const int clip = FN(all_finite)(w, d->o * K);
     const int64_t row_steps = d->kw * Cg; /* reduction steps of one kernel row */
+    int finite = 1;
 
     const int nt = fc_resolve_threads(nthreads, pl->items);
     (void)nt; /* unused in a serial build */
@@ -307,11 +303,20 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
 #endif
             err = FC_ENOMEM;
         }
+        int my_finite = 1;
 #ifdef _OPENMP
-#pragma omp for schedule(static)
+#pragma omp for schedule(static) nowait
 #endif
         for (int64_t g = 0; g < G; g++)
-            FN(pack_weight_block)(w, Og, K, taps, Og, 1, g, wpk);
+            my_finite &= FN(pack_weight_block)(w, Og, K, taps, Og, 1, g, wpk);
+#ifdef _OPENMP
+#pragma omp atomic update
+#endif
+        finite &= my_finite;
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+        const int clip = finite; /* see conv2d_dense */
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
@@ -509,7 +514,7 @@ static int FN(conv2d_pointwise)(const fc_conv2d_desc *d, const fc_conv2d_plan_t 
 #pragma omp for schedule(static)
 #endif
         for (int64_t g = 0; g < G; g++)
-            FN(pack_weight_block)(w, Og, K, 1, Og, 1, g, wpk);
+            (void)FN(pack_weight_block)(w, Og, K, 1, Og, 1, g, wpk);
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif

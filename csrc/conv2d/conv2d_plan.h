@@ -20,7 +20,8 @@ typedef struct fc_conv2d_plan_t {
     int64_t PR;         /* input rows in a panel                                    */
     int64_t row_step;   /* panel row k holds input row ih0 + k*row_step             */
     int64_t nchunk, ob_per_chunk; /* output-channel chunks per work item            */
-    int64_t taps_per_chunk; /* oc-vector form: reduction chunk, in kernel taps     */
+    int64_t cpc;            /* oc-vector form: channels per cache chunk of the      */
+                            /*   reduction (tap tables are laid out chunk by chunk) */
     int64_t ncc, cc_len;    /* pixel form: column chunks per row and their length   */
     int direct;             /* pixel form: read the input in place, no panel        */
     int64_t panel_elems;
@@ -31,6 +32,7 @@ typedef struct fc_conv2d_plan_t {
  * touch real input for all of them (others meet only padding). */
 typedef struct fc_row_tile_t {
     int64_t ow0, np, jlo, jhi;
+    int64_t hclass; /* index of [jlo, jhi) among the distinct column ranges */
 } fc_row_tile_t;
 
 /* Splits an output row into micro-kernel tiles of at most pmax pixels; with
@@ -49,6 +51,24 @@ typedef struct fc_slot_range_t {
     int64_t tlo, thi, iw0;
 } fc_slot_range_t;
 fc_slot_range_t fc_slot_range(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, int64_t slot);
+
+/* Reduction tables of the oc-vector form.  The reduction runs over (channel, tap)
+ * in OIHW order; an output row whose kernel rows partly fall into padding (a
+ * vertical class) and a tile whose kernel columns do (a horizontal class) see
+ * fewer taps, and skip the others through a table of their own:
+ * tab + 2*cls*K holds the packed-weight offsets of the valid (c, tap) pairs,
+ * K further on their panel offsets, count[cls] taps per channel, with
+ * cls = vclass[oh] * nh + tile.hclass.  `full` is the table of every tap. */
+typedef struct fc_tap_tables_t {
+    int clip_ok;                    /* the clipped tables exist (not too large) */
+    fc_row_tile_t *tiles_all, *tiles_clip;
+    int64_t ntiles_all, ntiles_clip;
+    int64_t nv, nh;
+    int64_t *vclass, *count, *tab, *full;
+} fc_tap_tables_t;
+
+int fc_tap_tables(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, fc_tap_tables_t *tt);
+void fc_tap_tables_free(fc_tap_tables_t *tt);
 
 int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize,
                    int nthreads, fc_conv2d_plan_t *pl);
