@@ -75,6 +75,11 @@ int fc_conv2d_naive_f32(const fc_conv2d_desc *d, const float *x, const float *w,
 int fc_conv2d_naive_f64(const fc_conv2d_desc *d, const double *x, const double *w,
                         const double *bias, double *y);
 
+/* ---- machine peak ---------------------------------------------------------- */
+/* Runs `iters` rounds of independent float32 vector FMAs with the given ISA's
+ * kernel set; returns the flops done, or a negative FC_E* code. */
+double fc_fma_probe(int isa, int64_t iters);
+
 /* ---- build information ---------------------------------------------------- */
 const char *fc_compiler(void);
 const char *fc_openmp(void);       /* e.g. "OpenMP 201511" or "none"          */

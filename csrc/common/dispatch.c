@@ -41,6 +41,15 @@ const fc_ukernel_set *fc_ukernels(int isa)
 
 int fc_isa_compiled(int isa) { return fc_ukernels(isa) != NULL; }
 
+double fc_fma_probe(int isa, int64_t iters)
+{
+    const fc_ukernel_set *ks = fc_ukernels(isa);
+    if (!ks || !fc_isa_supported(isa))
+        return FC_EISA;
+    float sink;
+    return ks->fma_probe_f32(iters, &sink);
+}
+
 int fc_isa_supported(int isa)
 {
     if (!fc_isa_compiled(isa))

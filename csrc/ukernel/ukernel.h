@@ -57,6 +57,9 @@ typedef struct fc_ukernel_set {
     fc_uk_f64 f64[FC_UK_MAX_P + 1][FC_UK_MAX_M + 1];
     fc_dw_f32 dw_f32;
     fc_dw_f64 dw_f64;
+    /* FMA throughput probe: iters rounds of max_acc independent vector FMAs;
+       returns the flops done (bench/compare.py turns them into the machine's peak) */
+    double (*fma_probe_f32)(int64_t iters, float *sink);
 } fc_ukernel_set;
 
 /* NULL when the set is not compiled into this build. */

@@ -125,6 +125,22 @@ FC_DEFINE_UK(double, fc_vd, FC_V64, f64)
 FC_DEFINE_DW(float, fc_vf, FC_V32, f32)
 FC_DEFINE_DW(double, fc_vd, FC_V64, f64)
 
+/* FMA peak probe: FC_MAX_ACC independent chains, enough to cover the FMA
+ * latency on every supported core. */
+static double fma_probe_f32(int64_t iters, float *sink)
+{
+    fc_vf acc[FC_MAX_ACC];
+    const fc_vf m = (fc_vf){0} + 0.999999f, a = (fc_vf){0} + 1e-7f;
+    _Pragma("GCC unroll 32") for (int k = 0; k < FC_MAX_ACC; k++) acc[k] = (fc_vf){0} + (float)k;
+    for (int64_t it = 0; it < iters; it++)
+        _Pragma("GCC unroll 32") for (int k = 0; k < FC_MAX_ACC; k++) acc[k] = acc[k] * m + a;
+    float s = 0;
+    for (int k = 0; k < FC_MAX_ACC; k++)
+        s += acc[k][0];
+    *sink = s;
+    return 2.0 * (double)iters * FC_MAX_ACC * FC_V32;
+}
+
 #define FC_CAT5(a, b, c, d, e) a##b##c##d##e
 #define FC_UK_NAME(SFX, P, M) FC_CAT5(uk_##SFX##_, P, x, M, _)
 
@@ -158,6 +174,7 @@ const fc_ukernel_set FC_SET = {
     .max_acc = FC_MAX_ACC,
     .dw_f32 = dw_rows_f32,
     .dw_f64 = dw_rows_f64,
+    .fma_probe_f32 = fma_probe_f32,
 #define FC_TILE(P, M) [P][M] = FC_UK_NAME(f32, P, M),
     .f32 = {
 #include "ukernel_tiles.h"

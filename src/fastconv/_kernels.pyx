@@ -33,6 +33,7 @@ cdef extern from "fastconv.h":
     int fc_isa_compiled(int isa)
     int fc_isa_supported(int isa)
     int fc_isa_best()
+    double fc_fma_probe(int isa, int64_t iters) nogil
     const char *fc_compiler()
     const char *fc_openmp()
     int fc_max_threads() nogil
@@ -58,6 +59,28 @@ def isa_supported(int isa):
 
 def isa_best():
     return fc_isa_best()
+
+
+def fma_peak_gflops(int isa, double seconds=0.2):
+    """Measured float32 FMA throughput of one core with the given ISA, GFLOP/s."""
+    import time
+    cdef int64_t iters = 1 << 16
+    cdef double flops
+    best = 0.0
+    t_end = time.perf_counter() + seconds
+    while True:
+        t0 = time.perf_counter()
+        with nogil:
+            flops = fc_fma_probe(isa, iters)
+        dt = time.perf_counter() - t0
+        if flops < 0:
+            raise RuntimeError(f"isa {isa} is not available")
+        if dt < 0.01:
+            iters *= 4
+            continue
+        best = max(best, flops / dt / 1e9)
+        if time.perf_counter() > t_end:
+            return best
 
 
 def build_info():
