@@ -90,8 +90,11 @@ int fc_conv2d_check(const fc_conv2d_desc *d)
 
 /* ---- planning (type-free) -------------------------------------------------- */
 
-/* Scratch budget of one thread's input panel, sized to stay in L2. */
-#define FC_PANEL_BUDGET_BYTES (256 * 1024)
+/* Scratch budget of one thread's input panel.  Larger panels mean more output
+ * rows per work item, so each L1-sized chunk of packed weights meets more pixels
+ * (measured: a 256-channel dilated 33x33 layer runs 1.35x faster at 1 MB than
+ * at 256 KB; smaller layers are unaffected, their panels are small anyway). */
+#define FC_PANEL_BUDGET_BYTES (1024 * 1024)
 /* Input block of the 1x1 GEMM path (conv2d_pointwise). */
 #define FC_POINTWISE_BLOCK_BYTES (64 * 1024)
 /* Packed weights of one reduction chunk, sized to stay in L1 with the panel lines. */
