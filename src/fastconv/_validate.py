@@ -29,13 +29,19 @@ def as_float_array(name, a):
 
 
 def result_dtype(*arrays):
-    return np.result_type(*[a.dtype for a in arrays if a is not None])
+    dts = [a.dtype for a in arrays if a is not None]
+    if all(dt == dts[0] for dt in dts) and dts[0].isnative:  # the common case, cheaply
+        return dts[0]
+    return np.result_type(*dts)
 
 
 def prepare(a, dtype):
     """C-contiguous, aligned, native-endian copy-if-needed of `a` in `dtype`.
 
     Never modifies `a`: a copy is made whenever anything has to change."""
+    flags = a.flags
+    if a.dtype == dtype and a.dtype.isnative and flags.c_contiguous and flags.aligned:
+        return a  # nothing to change (np.require costs microseconds per call)
     return np.require(a, dtype=np.dtype(dtype).newbyteorder("="), requirements=["C", "A"])
 
 
@@ -55,6 +61,8 @@ def as_int(name, v, what="an int"):
 
 def pair(name, v, minimum):
     """int or length-2 sequence of ints -> (a, b), each >= minimum."""
+    if type(v) is int and minimum <= v <= MAX_ELEMENTS:  # the common case, cheaply
+        return (v, v)
     what = "an int or a pair of ints"
     if isinstance(v, np.ndarray) and v.ndim == 0:
         v = v[()]
