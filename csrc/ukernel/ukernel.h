@@ -48,6 +48,15 @@ typedef void (*fc_dw_f64)(int64_t nrows, int64_t wo, int64_t ntap, const double 
                           int64_t in_pitch, const int64_t *toff, const double *wt, double bias,
                           double *out, int64_t out_pitch);
 
+/* Depthwise row pairs sharing their input rows (vertical stride == dilation):
+ * taps (i, j) of output row r at in + (r + i)*pitch + coff[j]; nrows even. */
+typedef void (*fc_dws_f32)(int64_t nrows, int64_t wo, int64_t kh, int64_t kw, const float *in,
+                           int64_t pitch, const int64_t *coff, const float *wt, float bias,
+                           float *out, int64_t out_pitch);
+typedef void (*fc_dws_f64)(int64_t nrows, int64_t wo, int64_t kh, int64_t kw, const double *in,
+                           int64_t pitch, const int64_t *coff, const double *wt, double bias,
+                           double *out, int64_t out_pitch);
+
 typedef struct fc_ukernel_set {
     const char *name;
     int vlen_f32, vlen_f64;  /* SIMD lanes per vector                        */
@@ -57,6 +66,10 @@ typedef struct fc_ukernel_set {
     fc_uk_f64 f64[FC_UK_MAX_P + 1][FC_UK_MAX_M + 1];
     fc_dw_f32 dw_f32;
     fc_dw_f64 dw_f64;
+    fc_dw_f32 dw3_f32; /* the same for exactly nine taps (3x3): weights in registers */
+    fc_dw_f64 dw3_f64;
+    fc_dws_f32 dws_f32;
+    fc_dws_f64 dws_f64;
     /* FMA throughput probe: iters rounds of max_acc independent vector FMAs;
        returns the flops done (bench/compare.py turns them into the machine's peak) */
     double (*fma_probe_f32)(int64_t iters, float *sink);

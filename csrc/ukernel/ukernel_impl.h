@@ -122,8 +122,135 @@ FC_DEFINE_UK(double, fc_vd, FC_V64, f64)
                                out + r * out_pitch, out_pitch);                         \
     }
 
+/* Depthwise rows when consecutive output rows are one kernel row apart (vertical
+ * stride == vertical dilation): output rows r and r+1 read the same panel rows
+ * shifted by one, so each loaded vector feeds a kernel row of both -- a third
+ * fewer loads for 3x3, which is what bounds this kernel.  Taps (i, j) are at
+ * in + i*pitch + coff[j]; output row r starts at in + r*pitch.  Rows go in pairs:
+ * nrows is even (the caller runs an odd last row through the general kernel). */
+#define FC_DEFINE_DW_SHARED(T, VT, VL, SFX)                                             \
+    FC_UK_INLINE void dws_chunk_##SFX(const int N, int64_t nvalid, int64_t kh, int64_t kw, \
+                                      const T *in, int64_t pitch, const int64_t *coff,  \
+                                      const T *wt, T bias, T *out, int64_t out_pitch)   \
+    {                                                                                   \
+        VT a0[4], a1[4], v;                                                             \
+        _Pragma("GCC unroll 4") for (int k = 0; k < N; k++) a0[k] = a1[k] = (VT){0} + bias; \
+        for (int64_t u = 0; u <= kh; u++) { /* input rows of the pair */               \
+            const T *row = in + u * pitch;                                              \
+            for (int64_t j = 0; j < kw; j++) {                                          \
+                const T w0 = u < kh ? wt[u * kw + j] : (T)0;    /* kernel row u of r    */ \
+                const T w1 = u > 0 ? wt[(u - 1) * kw + j] : (T)0; /* row u-1 of r+1     */ \
+                _Pragma("GCC unroll 4") for (int k = 0; k < N; k++) {                   \
+                    memcpy(&v, row + coff[j] + k * VL, sizeof v);                       \
+                    a0[k] += v * w0;                                                    \
+                    a1[k] += v * w1;                                                    \
+                }                                                                       \
+            }                                                                           \
+        }                                                                               \
+        _Pragma("GCC unroll 4") for (int k = 0; k < N; k++) {                           \
+            T *o0 = out + k * VL, *o1 = out + out_pitch + k * VL;                       \
+            if ((k + 1) * VL <= nvalid) {                                               \
+                memcpy(o0, &a0[k], sizeof v);                                           \
+                memcpy(o1, &a1[k], sizeof v);                                           \
+            } else {                                                                    \
+                T b0[VL], b1[VL];                                                       \
+                memcpy(b0, &a0[k], sizeof v);                                           \
+                memcpy(b1, &a1[k], sizeof v);                                           \
+                for (int64_t l = 0; l < nvalid - k * VL; l++) {                         \
+                    o0[l] = b0[l];                                                      \
+                    o1[l] = b1[l];                                                      \
+                }                                                                       \
+            }                                                                           \
+        }                                                                               \
+    }                                                                                   \
+    static void dw_rows_shared_##SFX(int64_t nrows, int64_t wo, int64_t kh, int64_t kw,  \
+                                     const T *in, int64_t pitch, const int64_t *coff,    \
+                                     const T *wt, T bias, T *out, int64_t out_pitch)     \
+    {                                                                                   \
+        const int64_t full = wo - wo % (4 * VL), nv = wo - full;                        \
+        int64_t r = 0;                                                                  \
+        for (; r + 2 <= nrows; r += 2) {                                                \
+            const T *i0 = in + r * pitch;                                               \
+            T *o = out + r * out_pitch;                                                 \
+            for (int64_t ow = 0; ow < full; ow += 4 * VL)                               \
+                dws_chunk_##SFX(4, 4 * VL, kh, kw, i0 + ow, pitch, coff, wt, bias, o + ow, out_pitch); \
+            switch ((nv + VL - 1) / VL) {                                               \
+            case 1: dws_chunk_##SFX(1, nv, kh, kw, i0 + full, pitch, coff, wt, bias, o + full, out_pitch); break; \
+            case 2: dws_chunk_##SFX(2, nv, kh, kw, i0 + full, pitch, coff, wt, bias, o + full, out_pitch); break; \
+            case 3: dws_chunk_##SFX(3, nv, kh, kw, i0 + full, pitch, coff, wt, bias, o + full, out_pitch); break; \
+            case 4: dws_chunk_##SFX(4, nv, kh, kw, i0 + full, pitch, coff, wt, bias, o + full, out_pitch); break; \
+            default: break;                                                             \
+            }                                                                           \
+        }                                                                               \
+    }
+
+/* Depthwise rows for the commonest kernel, 3x3 (any stride or dilation: the taps
+ * are just nine panel offsets): the nine weights stay in vector registers for
+ * the whole row, so each output vector costs nine loads and nine FMAs. */
+#define FC_DEFINE_DW3(T, VT, VL, SFX)                                                   \
+    FC_UK_INLINE void dw3_chunk_##SFX(const int N, int64_t nvalid, const T *const *p,    \
+                                      const VT *wv, T bias, T *out)                     \
+    {                                                                                   \
+        VT acc[4], v;                                                                   \
+        _Pragma("GCC unroll 4") for (int k = 0; k < N; k++) acc[k] = (VT){0} + bias;    \
+        _Pragma("GCC unroll 9") for (int t = 0; t < 9; t++)                             \
+            _Pragma("GCC unroll 4") for (int k = 0; k < N; k++) {                       \
+                memcpy(&v, p[t] + k * VL, sizeof v);                                    \
+                acc[k] += v * wv[t];                                                    \
+            }                                                                           \
+        _Pragma("GCC unroll 4") for (int k = 0; k < N; k++) {                           \
+            if ((k + 1) * VL <= nvalid) {                                               \
+                memcpy(out + k * VL, &acc[k], sizeof v);                                \
+            } else {                                                                    \
+                T buf[VL];                                                              \
+                memcpy(buf, &acc[k], sizeof v);                                         \
+                for (int64_t l = 0; l < nvalid - k * VL; l++)                           \
+                    out[k * VL + l] = buf[l];                                           \
+            }                                                                           \
+        }                                                                               \
+    }                                                                                   \
+    static void dw3_rows_##SFX(int64_t nrows, int64_t wo, int64_t ntap, const T *in,    \
+                               int64_t in_pitch, const int64_t *toff, const T *wt, T bias, \
+                               T *out, int64_t out_pitch)                                \
+    {                                                                                   \
+        (void)ntap; /* always 9 */                                                      \
+        VT wv[9];                                                                       \
+        for (int t = 0; t < 9; t++)                                                     \
+            wv[t] = (VT){0} + wt[t];                                                    \
+        const int64_t full = wo - wo % (4 * VL), nv = wo - full;                        \
+        for (int64_t r = 0; r < nrows; r++, in += in_pitch, out += out_pitch) {          \
+            const T *p[9];                                                              \
+            for (int t = 0; t < 9; t++)                                                 \
+                p[t] = in + toff[t];                                                    \
+            for (int64_t ow = 0; ow < full; ow += 4 * VL) {                             \
+                const T *q[9];                                                          \
+                for (int t = 0; t < 9; t++)                                             \
+                    q[t] = p[t] + ow;                                                   \
+                dw3_chunk_##SFX(4, 4 * VL, q, wv, bias, out + ow);                      \
+            }                                                                           \
+            const T *q[9];                                                              \
+            for (int t = 0; t < 9; t++)                                                 \
+                q[t] = p[t] + full;                                                     \
+            /* rows packed back to back (out_pitch == wo) and written in order: a      \
+               row's last vector may spill into the next row, which is written after  \
+               it; only the call's last row must stop exactly at wo */                 \
+            const int64_t nw = (out_pitch == wo && r + 1 < nrows) ? (nv + VL - 1) / VL * VL : nv; \
+            switch ((nv + VL - 1) / VL) {                                               \
+            case 1: dw3_chunk_##SFX(1, nw, q, wv, bias, out + full); break;             \
+            case 2: dw3_chunk_##SFX(2, nw, q, wv, bias, out + full); break;             \
+            case 3: dw3_chunk_##SFX(3, nw, q, wv, bias, out + full); break;             \
+            case 4: dw3_chunk_##SFX(4, nw, q, wv, bias, out + full); break;             \
+            default: break;                                                             \
+            }                                                                           \
+        }                                                                               \
+    }
+
 FC_DEFINE_DW(float, fc_vf, FC_V32, f32)
 FC_DEFINE_DW(double, fc_vd, FC_V64, f64)
+FC_DEFINE_DW3(float, fc_vf, FC_V32, f32)
+FC_DEFINE_DW3(double, fc_vd, FC_V64, f64)
+FC_DEFINE_DW_SHARED(float, fc_vf, FC_V32, f32)
+FC_DEFINE_DW_SHARED(double, fc_vd, FC_V64, f64)
 
 /* FMA peak probe: FC_MAX_ACC independent chains, enough to cover the FMA
  * latency on every supported core. */
@@ -174,6 +301,10 @@ const fc_ukernel_set FC_SET = {
     .max_acc = FC_MAX_ACC,
     .dw_f32 = dw_rows_f32,
     .dw_f64 = dw_rows_f64,
+    .dw3_f32 = dw3_rows_f32,
+    .dw3_f64 = dw3_rows_f64,
+    .dws_f32 = dw_rows_shared_f32,
+    .dws_f64 = dw_rows_shared_f64,
     .fma_probe_f32 = fma_probe_f32,
 #define FC_TILE(P, M) [P][M] = FC_UK_NAME(f32, P, M),
     .f32 = {
