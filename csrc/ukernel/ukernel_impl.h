@@ -232,9 +232,10 @@ FC_DEFINE_UK(double, fc_vd, FC_V64, f64)
             for (int t = 0; t < 9; t++)                                                 \
                 q[t] = p[t] + full;                                                     \
             /* rows packed back to back (out_pitch == wo) and written in order: a      \
-               row's last vector may spill into the next row, which is written after  \
-               it; only the call's last row must stop exactly at wo */                 \
-            const int64_t nw = (out_pitch == wo && r + 1 < nrows) ? (nv + VL - 1) / VL * VL : nv; \
+               row's last vector may spill into the rows after it, which are written   \
+               later, as long as it stays inside the call's rows */                   \
+            const int64_t vend = full + (nv + VL - 1) / VL * VL;                        \
+            const int64_t nw = (out_pitch == wo && r * wo + vend <= nrows * wo) ? vend - full : nv; \
             switch ((nv + VL - 1) / VL) {                                               \
             case 1: dw3_chunk_##SFX(1, nw, q, wv, bias, out + full); break;             \
             case 2: dw3_chunk_##SFX(2, nw, q, wv, bias, out + full); break;             \

@@ -119,6 +119,8 @@ static void edge_cases(int isa)
     e[ne++] = make_desc(2, 64, 9, 70, 64, 3, 3, 1, 1, 1, 64);  /* depthwise, wide             */
     e[ne++] = make_desc(2, 64, 9, 70, 96, 3, 3, 1, 1, 1, 16);  /* grouped                     */
     e[ne++] = make_desc(3, 7, 11, 13, 9, 4, 2, 1, 0, 1, 1);    /* even kernel                 */
+    e[ne++] = make_desc(2, 5, 9, 12, 10, 3, 3, 2, 0, 1, 5);    /* depthwise 3x3 x2, rows much */
+    e[ne++] = make_desc(1, 3, 30, 4, 3, 3, 3, 1, 1, 1, 3);     /*   narrower than a vector    */
     /* implicit bottom/right padding (padding='same' with an even kernel) */
     e[ne] = make_desc(1, 3, 6, 9, 4, 4, 2, 1, 1, 1, 1);
     e[ne].ho = 6; e[ne].wo = 9; ne++;
