@@ -19,9 +19,10 @@
  *     and reused by every channel of the offset group.  Coordinates are tested
  *     against (-1, H) x (-1, W) in floating point before any conversion to
  *     int, so NaN, Inf and huge offsets simply give a zero-weight sample.
- *  3. per weight group the samples are gathered into a per-thread panel
- *     [pixel][tap][channel] (channel vectors: 4 vector loads and FMAs per V
- *     channels), sized to stay in L2;
+ *  3. per weight group the samples of a few pixels at a time are gathered
+ *     into a per-thread panel [pixel][tap][channel] (channel vectors: 4
+ *     vector loads and FMAs per V channels), sized to stay in L1 until
+ *     the micro-kernel has read it;
  *  4. the panel is the b-operand of the oc-vector micro-kernel, exactly as
  *     conv2d's input panel is: weights permuted to the panel's reduction order
  *     (tap-major) and packed with fc_pack_weights, tiles from fc_conv2d_plan,
@@ -46,6 +47,27 @@
 static int64_t dcdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static int64_t dmin(int64_t a, int64_t b) { return a < b ? a : b; }
 static int64_t dmax(int64_t a, int64_t b) { return a > b ? a : b; }
+
+/* 64-byte aligned allocation (portable: no posix_memalign / aligned_alloc):
+ * the image copy, the panel and the packed weights are read and written
+ * with full vectors, and a vector split across two cache lines costs two. */
+static void *dalloc(size_t bytes)
+{
+    unsigned char *raw = (unsigned char *)malloc(bytes + 64);
+    if (!raw)
+        return NULL;
+    unsigned char *p = raw + (64 - ((uintptr_t)raw & 63)); /* 1..64 bytes further */
+    p[-1] = (unsigned char)(p - raw);
+    return p;
+}
+
+static void dfree(void *ptr)
+{
+    if (ptr) {
+        unsigned char *p = (unsigned char *)ptr;
+        free(p - p[-1]);
+    }
+}
 
 /* the plain convolution with the same shapes: checks, tiles and the store */
 static fc_conv2d_desc deform_as_conv(const fc_deform_desc *d)
@@ -88,12 +110,20 @@ int fc_deform_check(const fc_deform_desc *d)
     return FC_OK;
 }
 
-/* Scratch budget of one thread's sample panel, sized to stay in L2. */
-#define FC_DEFORM_PANEL_BYTES (64 * 1024)
+/* One thread's sample panel is sized to stay in L1 between the gather that
+ * writes it and the micro-kernel that reads it -- unless a weight group's
+ * packed weights are too large to stay in L2: they are streamed once per
+ * panel, so the panel then grows (to L2 size) to be reused more.  At most
+ * FC_DEFORM_CHUNK_PANELS panels per work item. */
+#define FC_DEFORM_PANEL_L1_BYTES (32 * 1024)
+#define FC_DEFORM_PANEL_L2_BYTES (384 * 1024)
+#define FC_DEFORM_WEIGHTS_L2_BYTES (512 * 1024)
+#define FC_DEFORM_CHUNK_PANELS 8
 
 typedef struct deform_plan_t {
     int P, M, V;
     int64_t OB, nob;      /* oc-vector blocks of OB = M*V output channels    */
+    int64_t QP;           /* output pixels per panel                         */
     int64_t Q, nqc;       /* output pixels per chunk, chunks per image       */
     int64_t nchunk, ob_per_chunk;
     int64_t nog;          /* most offset groups one weight group touches     */
@@ -129,14 +159,17 @@ static int deform_plan(const fc_deform_desc *d, const fc_ukernel_set *ks, int el
     dp->OB = (int64_t)dp->M * dp->V;
     dp->nob = dcdiv(Og, dp->OB);
 
-    /* pixels per chunk: a multiple of P whose panel fits the budget, small
-       enough to give every thread several chunks */
+    /* pixels per panel: a multiple of P that fits the budget; pixels per
+       chunk (work item): a multiple of that, small enough to give every
+       thread several chunks, large enough to amortise the item's set-up */
     const int64_t K = Cg * KK;
-    int64_t qfit = FC_DEFORM_PANEL_BYTES / dmax(1, K * elsize);
-    qfit = dmax(dp->P, qfit / dp->P * dp->P);
+    const int64_t wbytes = dp->nob * K * dp->OB * elsize;
+    int64_t qfit = (wbytes <= FC_DEFORM_WEIGHTS_L2_BYTES ? FC_DEFORM_PANEL_L1_BYTES
+                                                         : FC_DEFORM_PANEL_L2_BYTES) / dmax(1, K * elsize);
+    dp->QP = dmin(dmax(dp->P, qfit / dp->P * dp->P), dcdiv(HW, dp->P) * dp->P);
     const int64_t want = nthreads > 1 ? 4 * (int64_t)nthreads : 1;
-    int64_t qthr = dcdiv(dcdiv(HW, want), dp->P) * dp->P;
-    dp->Q = dmin(dmin(qfit, qthr), dcdiv(HW, dp->P) * dp->P);
+    const int64_t qthr = dcdiv(dcdiv(HW, want), dp->QP) * dp->QP;
+    dp->Q = dmin(dmin(qthr, FC_DEFORM_CHUNK_PANELS * dp->QP), dcdiv(HW, dp->QP) * dp->QP);
     dp->nqc = dcdiv(HW, dp->Q);
     dp->nchunk = 1;
     dp->ob_per_chunk = dp->nob;

@@ -42,7 +42,7 @@ static int FN(deform_run)(const fc_deform_desc *d, const deform_plan_t *dp, cons
 {
     const int64_t G = d->groups, Cg = d->c / G, Og = d->o / G, C = d->c;
     const int64_t KK = d->kh * d->kw, K = Cg * KK, OB = dp->OB, V = dp->V, P = dp->P;
-    const int64_t OG = d->offset_groups, Cog = C / OG, HW = d->ho * d->wo, Q = dp->Q;
+    const int64_t OG = d->offset_groups, Cog = C / OG, HW = d->ho * d->wo, Q = dp->Q, QP = dp->QP;
     const int64_t Wp = d->w + 2, nrows = d->h + 3;
     const fc_conv2d_desc cd = deform_as_conv(d);
     int err = FC_OK;
@@ -54,16 +54,16 @@ static int FN(deform_run)(const fc_deform_desc *d, const deform_plan_t *dp, cons
     if (wp_elems < 0)
         return FC_EOVERFLOW;
     T *wperm = (T *)malloc((size_t)(d->o * K) * sizeof(T));
-    T *wp = (T *)malloc((size_t)wp_elems * sizeof(T));
+    T *wp = (T *)dalloc((size_t)wp_elems * sizeof(T));
     int64_t *aoff = (int64_t *)malloc((size_t)K * sizeof(int64_t));
     int64_t *boff = (int64_t *)malloc((size_t)K * sizeof(int64_t));
-    T *xp = (T *)malloc((size_t)xp_elems * sizeof(T));
+    T *xp = (T *)dalloc((size_t)xp_elems * sizeof(T));
     /* undisplaced sample coordinates per tap row / column, converted to T
        once (torchvision adds the offset to the int converted to T) */
     T *ybase = (T *)malloc((size_t)(d->kh * d->ho) * sizeof(T));
     T *xbase = (T *)malloc((size_t)(d->kw * d->wo) * sizeof(T));
     if (!wperm || !wp || !aoff || !boff || !xp || !ybase || !xbase) {
-        free(wperm); free(wp); free(aoff); free(boff); free(xp); free(ybase); free(xbase);
+        free(wperm); dfree(wp); free(aoff); free(boff); dfree(xp); free(ybase); free(xbase);
         return FC_ENOMEM;
     }
     for (int64_t i = 0; i < d->kh; i++)
@@ -89,7 +89,7 @@ static int FN(deform_run)(const fc_deform_desc *d, const deform_plan_t *dp, cons
 #endif
     {
         const int64_t plan_n = dp->nog * KK * Q;
-        T *panel = (T *)malloc((size_t)(Q * K) * sizeof(T));
+        T *panel = (T *)dalloc((size_t)(QP * K) * sizeof(T));
         T *tile = (T *)malloc((size_t)(P * OB) * sizeof(T));
         int32_t *iyx = (int32_t *)malloc((size_t)(2 * plan_n) * sizeof(int32_t));
         T *wts = (T *)malloc((size_t)(4 * plan_n) * sizeof(T));
@@ -147,33 +147,39 @@ static int FN(deform_run)(const fc_deform_desc *d, const deform_plan_t *dp, cons
                         segs[nseg] = (fc_deform_seg){og - og_a, lo - g * Cg, hi - lo};
                     }
 
-                    sm->FC_CAT(gather, SFX)(xp + g * Cg, C, Wp, segs, nseg, iyx, iyx + plan_n, wts,
-                                            plan_n, KK, Q, q, Cg, panel);
-
-                    for (int64_t blk = b0; blk < b1; blk++) {
-                        const int64_t nl = dmin(OB, Og - blk * OB), oc0 = g * Og + blk * OB;
-                        const int m = (int)dcdiv(nl, V);
-                        const T *wblk = wp + (g * dp->nob + blk) * K * OB;
-                        for (int64_t pt = 0; pt < q; pt += P) {
-                            const int64_t np = dmin(P, q - pt);
-                            UKT uk = ks->SFX[np][m];
-                            uk(K, wblk, aoff, panel + pt * K, boff, K, tile, OB);
-                            /* the tile's pixels may run over several output rows */
-                            for (int64_t u = 0; u < np;) {
-                                const int64_t pix = p0 + pt + u, oh = pix / d->wo, ow = pix % d->wo;
-                                const int64_t len = dmin(d->wo - ow, np - u);
-                                FN(fc_store_tile)(&cd, y, n, oh, ow, oc0, tile + u * OB, OB, len,
-                                                  nl, bias);
-                                u += len;
+                    /* panels of QP pixels, gathered just before the micro-kernel
+                       reads them, so that they are still in L1 */
+                    for (int64_t pp = 0; pp < q; pp += QP) {
+                        const int64_t npp = dmin(QP, q - pp);
+                        sm->FC_CAT(gather, SFX)(xp + g * Cg, C, Wp, segs, nseg, iyx + pp,
+                                                iyx + plan_n + pp, wts + pp, plan_n, KK, Q, npp,
+                                                Cg, panel);
+                        for (int64_t blk = b0; blk < b1; blk++) {
+                            const int64_t nl = dmin(OB, Og - blk * OB), oc0 = g * Og + blk * OB;
+                            const int m = (int)dcdiv(nl, V);
+                            const T *wblk = wp + (g * dp->nob + blk) * K * OB;
+                            for (int64_t pt = 0; pt < npp; pt += P) {
+                                const int64_t np = dmin(P, npp - pt);
+                                UKT uk = ks->SFX[np][m];
+                                uk(K, wblk, aoff, panel + pt * K, boff, K, tile, OB);
+                                /* the tile's pixels may run over several output rows */
+                                for (int64_t u = 0; u < np;) {
+                                    const int64_t pix = p0 + pp + pt + u;
+                                    const int64_t oh = pix / d->wo, ow = pix % d->wo;
+                                    const int64_t len = dmin(d->wo - ow, np - u);
+                                    FN(fc_store_tile)(&cd, y, n, oh, ow, oc0, tile + u * OB, OB,
+                                                      len, nl, bias);
+                                    u += len;
+                                }
                             }
                         }
                     }
                 }
             }
         }
-        free(panel); free(tile); free(iyx); free(wts); free(segs);
+        dfree(panel); free(tile); free(iyx); free(wts); free(segs);
     }
-    free(wp); free(aoff); free(boff); free(xp); free(ybase); free(xbase);
+    dfree(wp); free(aoff); free(boff); dfree(xp); free(ybase); free(xbase);
     return err;
 }
 

@@ -6,6 +6,49 @@
 #include "deform_sampling.h"
 
 #define FC_DS_BODY(T, VT, VIT, VI32, VL, SFX)                                                 \
+    /* plan entries of VL consecutive pixels of one output row; every   \
+       selection is bitwise (comparisons give all-ones lanes) */        \
+    static inline __attribute__((always_inline)) void ds_plan_vec_##SFX(                      \
+        T ybv, const T *xr, const T *oy, const T *ox, const T *mk, T H, T W, int32_t h,       \
+        int32_t *vy, int32_t *vx, T *v1, T *v2, T *v3, T *v4)                                 \
+    {                                                                                         \
+        const VT one = (VT){0} + (T)1;                                                        \
+        VT y, x, t;                                                                           \
+        memcpy(&y, oy, sizeof(VT));                                                           \
+        memcpy(&x, ox, sizeof(VT));                                                           \
+        memcpy(&t, xr, sizeof(VT));                                                           \
+        /* int + offset in T, in torchvision's order of operations */                        \
+        y = ybv + y;                                                                          \
+        x = t + x;                                                                            \
+        /* all false for NaN; the int conversions below then only see       \
+           coordinates inside (-1, h) x (-1, w) */                           \
+        const VIT ok = (y > (T)-1) & (y < H) & (x > (T)-1) & (x < W);                         \
+        const VT ys = (VT)((VIT)y & ok), xs = (VT)((VIT)x & ok);                              \
+        /* floor = truncation, minus one where that rounded up */                            \
+        VT fy = __builtin_convertvector(__builtin_convertvector(ys, VI32), VT);                \
+        VT fx = __builtin_convertvector(__builtin_convertvector(xs, VI32), VT);                \
+        fy -= (VT)((VIT)one & (fy > ys));                                                     \
+        fx -= (VT)((VIT)one & (fx > xs));                                                     \
+        const VT lh = ys - fy, lw = xs - fx, hh = one - lh, hw = one - lw;                    \
+        VT m = (VT)((VIT)one & ok); /* mask * 0 outside, as torchvision */                    \
+        if (mk) {                                                                             \
+            VT mv;                                                                            \
+            memcpy(&mv, mk, sizeof(VT));                                                      \
+            m = mv * m;                                                                       \
+        }                                                                                     \
+        const VI32 ok32 = __builtin_convertvector(ok, VI32);                                  \
+        const VI32 cy = (__builtin_convertvector(fy, VI32) & ok32) | (h & ~ok32);             \
+        const VI32 cx = (__builtin_convertvector(fx, VI32) & ok32) | (-1 & ~ok32);            \
+        const VT r1 = m * (hh * hw), r2 = m * (hh * lw);                                      \
+        const VT r3 = m * (lh * hw), r4 = m * (lh * lw);                                      \
+        memcpy(vy, &cy, sizeof(VI32));                                                        \
+        memcpy(vx, &cx, sizeof(VI32));                                                        \
+        memcpy(v1, &r1, sizeof(VT));                                                          \
+        memcpy(v2, &r2, sizeof(VT));                                                          \
+        memcpy(v3, &r3, sizeof(VT));                                                          \
+        memcpy(v4, &r4, sizeof(VT));                                                          \
+    }                                                                                         \
+                                                                                              \
     static void ds_plan_##SFX(FC_DEFORM_PLAN_ARGS(T))                                         \
     {                                                                                         \
         const T H = (T)h, W = (T)w;                                                           \
@@ -15,64 +58,31 @@
             const T ybv = yb[oh];                                                             \
             const T *xr = xb + ow0, *oy = off_y + pix, *ox = off_x + pix;                     \
             const T *mk = msk ? msk + pix : NULL;                                             \
-            int32_t *vy = iy + p, *vx = ix + p;                                               \
-            T *v1 = w1 + p, *v2 = w2 + p, *v3 = w3 + p, *v4 = w4 + p;                         \
             int64_t l = 0;                                                                    \
-            /* VL pixels at a time; comparisons give all-ones lanes, so the   \
-               selections are bitwise */                                     \
-            const VT one = (VT){0} + (T)1;                                                     \
-            for (; l + VL <= len; l += VL) {                                                  \
-                VT y, x, t;                                                                   \
-                memcpy(&y, oy + l, sizeof(VT));                                               \
-                memcpy(&x, ox + l, sizeof(VT));                                               \
-                memcpy(&t, xr + l, sizeof(VT));                                               \
-                /* int + offset in T, in torchvision's order of operations */                \
-                y = ybv + y;                                                                  \
-                x = t + x;                                                                    \
-                /* all false for NaN */                                                       \
-                const VIT ok = (y > (T)-1) & (y < H) & (x > (T)-1) & (x < W);                 \
-                const VT ys = (VT)((VIT)y & ok), xs = (VT)((VIT)x & ok);                      \
-                /* floor = truncation, minus one where that rounded up */                    \
-                VT fy = __builtin_convertvector(__builtin_convertvector(ys, VI32), VT);        \
-                VT fx = __builtin_convertvector(__builtin_convertvector(xs, VI32), VT);        \
-                fy -= (VT)((VIT)one & (fy > ys));                                             \
-                fx -= (VT)((VIT)one & (fx > xs));                                             \
-                const VT lh = ys - fy, lw = xs - fx, hh = one - lh, hw = one - lw;            \
-                VT m = (VT)((VIT)one & ok);                                                   \
-                if (mk) {                                                                     \
-                    VT mv;                                                                    \
-                    memcpy(&mv, mk + l, sizeof(VT));                                          \
-                    m = mv * m;                                                               \
-                }                                                                             \
-                const VI32 ok32 = __builtin_convertvector(ok, VI32);                          \
-                const VI32 cy = (__builtin_convertvector(fy, VI32) & ok32) | ((int32_t)h & ~ok32); \
-                const VI32 cx = (__builtin_convertvector(fx, VI32) & ok32) | (-1 & ~ok32);    \
-                const VT r1 = m * (hh * hw), r2 = m * (hh * lw);                              \
-                const VT r3 = m * (lh * hw), r4 = m * (lh * lw);                              \
-                memcpy(vy + l, &cy, sizeof(VI32));                                            \
-                memcpy(vx + l, &cx, sizeof(VI32));                                            \
-                memcpy(v1 + l, &r1, sizeof(VT));                                              \
-                memcpy(v2 + l, &r2, sizeof(VT));                                              \
-                memcpy(v3 + l, &r3, sizeof(VT));                                              \
-                memcpy(v4 + l, &r4, sizeof(VT));                                              \
-            }                                                                                 \
-            /* the same arithmetic, one pixel at a time */                                    \
-            for (; l < len; l++) {                                                            \
-                const T y = ybv + oy[l], x = xr[l] + ox[l];                                   \
-                const int ok = (y > (T)-1) & (y < H) & (x > (T)-1) & (x < W);                 \
-                /* the int conversions only see coordinates in (-1, h) x (-1, w) */          \
-                const T ys = ok ? y : (T)0, xs = ok ? x : (T)0;                               \
-                T fy = (T)(int32_t)ys, fx = (T)(int32_t)xs;                                   \
-                fy -= fy > ys ? (T)1 : (T)0;                                                  \
-                fx -= fx > xs ? (T)1 : (T)0;                                                  \
-                const T lh = ys - fy, lw = xs - fx, hh = (T)1 - lh, hw = (T)1 - lw;           \
-                const T m = (mk ? mk[l] : (T)1) * (ok ? (T)1 : (T)0);                         \
-                vy[l] = ok ? (int32_t)fy : (int32_t)h;                                        \
-                vx[l] = ok ? (int32_t)fx : -1;                                                \
-                v1[l] = m * (hh * hw);                                                        \
-                v2[l] = m * (hh * lw);                                                        \
-                v3[l] = m * (lh * hw);                                                        \
-                v4[l] = m * (lh * lw);                                                        \
+            for (; l + VL <= len; l += VL)                                                    \
+                ds_plan_vec_##SFX(ybv, xr + l, oy + l, ox + l, mk ? mk + l : NULL, H, W,      \
+                                  (int32_t)h, iy + p + l, ix + p + l, w1 + p + l, w2 + p + l, \
+                                  w3 + p + l, w4 + p + l);                                    \
+            if (l < len) {                                                                    \
+                /* the last partial vector, through zero-padded copies */                    \
+                const size_t nb = (size_t)(len - l) * sizeof(T);                              \
+                T b_xr[VL] = {0}, b_oy[VL] = {0}, b_ox[VL] = {0}, b_mk[VL] = {0};             \
+                T r1[VL], r2[VL], r3[VL], r4[VL];                                             \
+                int32_t ry[VL], rx[VL];                                                       \
+                memcpy(b_xr, xr + l, nb);                                                     \
+                memcpy(b_oy, oy + l, nb);                                                     \
+                memcpy(b_ox, ox + l, nb);                                                     \
+                if (mk)                                                                       \
+                    memcpy(b_mk, mk + l, nb);                                                 \
+                ds_plan_vec_##SFX(ybv, b_xr, b_oy, b_ox, mk ? b_mk : NULL, H, W, (int32_t)h,  \
+                                  ry, rx, r1, r2, r3, r4);                                    \
+                const size_t ni = (size_t)(len - l) * sizeof(int32_t);                        \
+                memcpy(iy + p + l, ry, ni);                                                   \
+                memcpy(ix + p + l, rx, ni);                                                   \
+                memcpy(w1 + p + l, r1, nb);                                                   \
+                memcpy(w2 + p + l, r2, nb);                                                   \
+                memcpy(w3 + p + l, r3, nb);                                                   \
+                memcpy(w4 + p + l, r4, nb);                                                   \
             }                                                                                 \
             p += len;                                                                         \
         }                                                                                     \
@@ -80,19 +90,24 @@
                                                                                               \
     static void ds_gather_##SFX(FC_DEFORM_GATHER_ARGS(T))                                     \
     {                                                                                         \
-        const int64_t rowC = Wp * C;                                                          \
-        for (int64_t p = 0; p < q; p++)                                                       \
+        const int64_t rowC = Wp * C, pstride = KK * Cg;                                       \
+        /* segment and tap outside, pixels inside: the plan is read            \
+           sequentially and the per-sample work is a few scalar loads */      \
+        for (int64_t s = 0; s < nseg; s++) {                                                  \
+            const int64_t lo = segs[s].lo, len = segs[s].len;                                 \
+            const T *xs = xg + lo;                                                            \
             for (int64_t t = 0; t < KK; t++) {                                                \
-                T *dst0 = panel + (p * KK + t) * Cg;                                          \
-                for (int64_t s = 0; s < nseg; s++) {                                          \
-                    const int64_t e = (segs[s].ogl * KK + t) * Q + p, len = segs[s].len;      \
-                    const T a = wts[e], b = wts[plan_n + e];                                  \
-                    const T f = wts[2 * plan_n + e], g = wts[3 * plan_n + e];                 \
+                const int64_t e0 = (segs[s].ogl * KK + t) * Q;                                \
+                const int32_t *py = iy + e0, *px = ix + e0;                                   \
+                const T *pa = wts + e0, *pb = pa + plan_n, *pf = pb + plan_n;                 \
+                const T *pg = pf + plan_n;                                                    \
+                T *dbase = panel + t * Cg + lo;                                               \
+                for (int64_t p = 0; p < q; p++) {                                             \
+                    const T a = pa[p], b = pb[p], f = pf[p], g = pg[p];                       \
                     /* the four corners are channel vectors of the copy */                    \
-                    const int64_t pix = ((int64_t)iy[e] + 1) * Wp + ix[e] + 1;                \
-                    const T *s1 = xg + pix * C + segs[s].lo, *s2 = s1 + C;                    \
-                    const T *s3 = s1 + rowC, *s4 = s3 + C;                                    \
-                    T *dst = dst0 + segs[s].lo;                                               \
+                    const T *s1 = xs + (((int64_t)py[p] + 1) * Wp + px[p] + 1) * C;           \
+                    const T *s2 = s1 + C, *s3 = s1 + rowC, *s4 = s3 + C;                      \
+                    T *dst = dbase + p * pstride;                                             \
                     int64_t c = 0;                                                            \
                     for (; c + VL <= len; c += VL) {                                          \
                         VT x1, x2, x3, x4;                                                    \
@@ -107,6 +122,7 @@
                         dst[c] = a * s1[c] + b * s2[c] + f * s3[c] + g * s4[c];               \
                 }                                                                             \
             }                                                                                 \
+        }                                                                                     \
     }
 
 typedef float fc_ds_vf __attribute__((vector_size(FC_VBYTES)));
