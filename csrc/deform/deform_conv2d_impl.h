@@ -7,34 +7,6 @@
 #define FN(name) FC_CAT(name, SFX)
 #define UKT FC_CAT(fc_uk, SFX)
 
-/* Channels-last, zero-bordered copy of image n, rows [r0, r1) of
- * xp[(H+3)][(W+2)][C]: xp[1 + ih][1 + iw][c] = x[n][c][ih][iw], 0 elsewhere. */
-static void FN(deform_copy_rows)(const fc_deform_desc *d, const T *x, int64_t n, int64_t r0,
-                                 int64_t r1, T *xp)
-{
-    const int64_t C = d->c, Wp = d->w + 2, HW = d->h * d->w;
-    for (int64_t r = r0; r < r1; r++) {
-        T *dst = xp + r * Wp * C;
-        const int64_t ih = r - 1;
-        if (ih < 0 || ih >= d->h) {
-            memset(dst, 0, (size_t)(Wp * C) * sizeof(T));
-            continue;
-        }
-        memset(dst, 0, (size_t)C * sizeof(T));
-        memset(dst + (Wp - 1) * C, 0, (size_t)C * sizeof(T));
-        const T *src = x + n * C * HW + ih * d->w;
-        /* blocks of channels keep both the reads and the strided writes in L1 */
-        for (int64_t c0 = 0; c0 < C; c0 += 16) {
-            const int64_t c1 = dmin(C, c0 + 16);
-            for (int64_t iw = 0; iw < d->w; iw++) {
-                T *o = dst + (iw + 1) * C;
-                for (int64_t c = c0; c < c1; c++)
-                    o[c] = src[c * HW + iw];
-            }
-        }
-    }
-}
-
 static int FN(deform_run)(const fc_deform_desc *d, const deform_plan_t *dp, const T *x,
                           const T *offset, const T *mask, const T *w, const T *bias, T *y,
                           int nthreads, const fc_ukernel_set *ks,
@@ -73,8 +45,8 @@ static int FN(deform_run)(const fc_deform_desc *d, const deform_plan_t *dp, cons
         for (int64_t ow = 0; ow < d->wo; ow++)
             xbase[j * d->wo + ow] = (T)(ow * d->stride_w - d->pad_w + j * d->dil_w);
     for (int64_t o = 0; o < d->o; o++)
-        for (int64_t c = 0; c < Cg; c++)
-            for (int64_t t = 0; t < KK; t++)
+        for (int64_t t = 0; t < KK; t++)
+            for (int64_t c = 0; c < Cg; c++)
                 wperm[o * K + t * Cg + c] = w[o * K + c * KK + t];
     FN(fc_pack_weights)(wperm, G, Og, K, OB, dp->nob, wp);
     free(wperm);
@@ -108,7 +80,7 @@ static int FN(deform_run)(const fc_deform_desc *d, const deform_plan_t *dp, cons
 #pragma omp for schedule(static)
 #endif
             for (int64_t r = 0; r < nrows; r++)
-                FN(deform_copy_rows)(d, x, n, r, r + 1, xp);
+                sm->FC_CAT(copy, SFX)(x + n * C * d->h * d->w, C, d->h, d->w, r, r + 1, xp);
 
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)

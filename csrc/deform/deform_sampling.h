@@ -37,7 +37,15 @@ typedef struct fc_deform_seg {
         const int32_t *iy, const int32_t *ix, const T *wts, int64_t plan_n, int64_t KK,        \
         int64_t Q, int64_t q, int64_t Cg, T *panel
 
+/* Rows [r0, r1) of the channels-last, zero-bordered copy xp[(h+3)][(w+2)][C]
+ * of one NCHW image img: xp[1 + ih][1 + iw][c] = img[c][ih][iw], 0 elsewhere
+ * (the two bottom rows are zeros for the samples that contribute nothing). */
+#define FC_DEFORM_COPY_ARGS(T)                                                                  \
+    const T *img, int64_t C, int64_t h, int64_t w, int64_t r0, int64_t r1, T *xp
+
 typedef struct fc_deform_sampling {
+    void (*copy_f32)(FC_DEFORM_COPY_ARGS(float));
+    void (*copy_f64)(FC_DEFORM_COPY_ARGS(double));
     void (*plan_f32)(FC_DEFORM_PLAN_ARGS(float));
     void (*gather_f32)(FC_DEFORM_GATHER_ARGS(float));
     void (*plan_f64)(FC_DEFORM_PLAN_ARGS(double));

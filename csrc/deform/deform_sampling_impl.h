@@ -5,6 +5,104 @@
 #include <string.h>
 #include "deform_sampling.h"
 
+/* ---- the image copy: NCHW planes to channels-last rows ----------------------- */
+
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_shufflevector)
+#define FC_DS_SHUFFLE 1
+#endif
+#endif
+
+typedef float fc_ds_v8f __attribute__((vector_size(32)));
+typedef double fc_ds_v4d __attribute__((vector_size(32)));
+
+#ifdef FC_DS_SHUFFLE
+#define FC_SH __builtin_shufflevector
+/* in place: v[j] becomes column j of the 8x8 block whose rows were v[k] */
+static inline void ds_transpose_f32(fc_ds_v8f v[8])
+{
+    fc_ds_v8f t[8], u[8];
+    for (int k = 0; k < 8; k += 2) {
+        t[k] = FC_SH(v[k], v[k + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+        t[k + 1] = FC_SH(v[k], v[k + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+    }
+    for (int k = 0; k < 8; k += 4)
+        for (int i = 0; i < 2; i++) {
+            u[k + 2 * i] = FC_SH(t[k + i], t[k + i + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+            u[k + 2 * i + 1] = FC_SH(t[k + i], t[k + i + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+        }
+    for (int j = 0; j < 4; j++) {
+        v[j] = FC_SH(u[j], u[j + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+        v[j + 4] = FC_SH(u[j], u[j + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+    }
+}
+
+/* the same for a 4x4 block of doubles */
+static inline void ds_transpose_f64(fc_ds_v4d v[4])
+{
+    const fc_ds_v4d t0 = FC_SH(v[0], v[1], 0, 4, 2, 6), t1 = FC_SH(v[0], v[1], 1, 5, 3, 7);
+    const fc_ds_v4d t2 = FC_SH(v[2], v[3], 0, 4, 2, 6), t3 = FC_SH(v[2], v[3], 1, 5, 3, 7);
+    v[0] = FC_SH(t0, t2, 0, 1, 4, 5);
+    v[1] = FC_SH(t1, t3, 0, 1, 4, 5);
+    v[2] = FC_SH(t0, t2, 2, 3, 6, 7);
+    v[3] = FC_SH(t1, t3, 2, 3, 6, 7);
+}
+#undef FC_SH
+#endif
+
+#define FC_DS_COPY(T, VB, B, SFX)                                                             \
+    static void ds_copy_##SFX(FC_DEFORM_COPY_ARGS(T))                                         \
+    {                                                                                         \
+        const int64_t Wp = w + 2, HW = h * w;                                                 \
+        for (int64_t r = r0; r < r1; r++) {                                                   \
+            T *dst = xp + r * Wp * C;                                                         \
+            const int64_t ih = r - 1;                                                         \
+            if (ih < 0 || ih >= h) {                                                          \
+                memset(dst, 0, (size_t)(Wp * C) * sizeof(T));                                 \
+                continue;                                                                     \
+            }                                                                                 \
+            memset(dst, 0, (size_t)C * sizeof(T));                                            \
+            memset(dst + (Wp - 1) * C, 0, (size_t)C * sizeof(T));                             \
+            const T *src = img + ih * w;                                                      \
+            int64_t c0 = 0;                                                                   \
+            FC_DS_COPY_BLOCKS(T, VB, B, SFX)                                                  \
+            /* leftover channels: blocks of 16 keep reads and writes in L1 */                \
+            for (; c0 < C; c0 += 16) {                                                        \
+                const int64_t c1 = C < c0 + 16 ? C : c0 + 16;                                 \
+                for (int64_t iw = 0; iw < w; iw++)                                            \
+                    for (int64_t c = c0; c < c1; c++)                                         \
+                        dst[(iw + 1) * C + c] = src[c * HW + iw];                             \
+            }                                                                                 \
+        }                                                                                     \
+    }
+
+#ifdef FC_DS_SHUFFLE
+/* B channels x B columns at a time: B vector loads, a register transpose,
+   B vector stores */
+#define FC_DS_COPY_BLOCKS(T, VB, B, SFX)                                                      \
+    for (; c0 + B <= C; c0 += B) {                                                            \
+        int64_t iw = 0;                                                                       \
+        for (; iw + B <= w; iw += B) {                                                        \
+            VB v[B];                                                                          \
+            for (int k = 0; k < B; k++)                                                       \
+                memcpy(&v[k], src + (c0 + k) * HW + iw, sizeof(VB));                          \
+            ds_transpose_##SFX(v);                                                            \
+            for (int j = 0; j < B; j++)                                                       \
+                memcpy(dst + (iw + j + 1) * C + c0, &v[j], sizeof(VB));                       \
+        }                                                                                     \
+        for (; iw < w; iw++)                                                                  \
+            for (int k = 0; k < B; k++)                                                       \
+                dst[(iw + 1) * C + c0 + k] = src[(c0 + k) * HW + iw];                         \
+    }
+#else
+#define FC_DS_COPY_BLOCKS(T, VB, B, SFX)
+#endif
+
+FC_DS_COPY(float, fc_ds_v8f, 8, f32)
+FC_DS_COPY(double, fc_ds_v4d, 4, f64)
+
+/* ---- sampling plan and gather --------------------------------------------------- */
+
 #define FC_DS_BODY(T, VT, VIT, VI32, VL, SFX)                                                 \
     /* plan entries of VL consecutive pixels of one output row; every   \
        selection is bitwise (comparisons give all-ones lanes) */        \
@@ -135,6 +233,8 @@ FC_DS_BODY(float, fc_ds_vf, fc_ds_vi, fc_ds_vi, (FC_VBYTES / 4), f32)
 FC_DS_BODY(double, fc_ds_vd, fc_ds_vl, fc_ds_vh, (FC_VBYTES / 8), f64)
 
 const fc_deform_sampling FC_DS_SET = {
+    .copy_f32 = ds_copy_f32,
+    .copy_f64 = ds_copy_f64,
     .plan_f32 = ds_plan_f32,
     .gather_f32 = ds_gather_f32,
     .plan_f64 = ds_plan_f64,
