@@ -175,7 +175,23 @@ def test_realistic_shape(dtype, name):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("groups,offset_groups", [(1, 1), (2, 1), (1, 4), (4, 2), (8, 8)])
+@pytest.mark.parametrize("groups,offset_groups,multiplier", [(24, 1, 1), (24, 24, 2), (12, 3, 1), (6, 2, 3)])
+def test_depthwise_and_small_groups(dtype, groups, offset_groups, multiplier):
+    # few channels per group: the pixel-vector form from NCHW planes
+    rng = np.random.default_rng(groups + offset_groups)
+    x, off, w, b, m = make(rng, 2, 24, 11, 37, groups * multiplier, 3, 3, groups=groups,
+                           offset_groups=offset_groups, padding=(1, 1), with_mask=True, dtype=dtype,
+                           offset_scale=2.0)
+    ref = reference.deform_conv2d(x, off, w, b, 1, 1, 1, mask=m)
+    for name in ISAS:
+        with isa(name):
+            got = fastconv.deform_conv2d(x, off, w, b, 1, 1, 1, mask=m, num_threads=2)
+        np.testing.assert_allclose(got, ref, rtol=TOL[dtype]["rtol"], atol=TOL[dtype]["atol"] * 10,
+                                   err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("groups,offset_groups", [(1, 1), (2, 1), (1, 4), (4, 2), (8, 8), (16, 1)])
 def test_zero_offsets_equal_conv2d(dtype, groups, offset_groups):
     rng = np.random.default_rng(groups * 10 + offset_groups)
     x, off, w, b, _ = make(rng, 2, 16, 9, 12, 4 * groups, 3, 3, groups=groups,
@@ -223,6 +239,12 @@ def test_results_do_not_depend_on_thread_count():
     base = fastconv.deform_conv2d(x, off, w, b, 1, 1, 1, mask=m, num_threads=1)
     for nt in (2, 3, 7):
         np.testing.assert_array_equal(fastconv.deform_conv2d(x, off, w, b, 1, 1, 1, mask=m, num_threads=nt),
+                                      base)
+    # and for the pixel-vector form (depthwise)
+    wd = rng.standard_normal((24, 1, 3, 3)).astype(np.float32)
+    base = fastconv.deform_conv2d(x, off, wd, None, 1, 1, 1, mask=m, num_threads=1)
+    for nt in (2, 5):
+        np.testing.assert_array_equal(fastconv.deform_conv2d(x, off, wd, None, 1, 1, 1, mask=m, num_threads=nt),
                                       base)
 
 

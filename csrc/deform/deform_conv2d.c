@@ -7,18 +7,20 @@
  * scalar gather that re-derives the bilinear corners for every channel, then
  * calls a GEMM.  Here, for each image:
  *
- *  1. the image is copied once into a channels-last, zero-bordered copy
- *     xp[(H+3)][(W+2)][C]: the four corners of a sample are then four
- *     contiguous channel vectors, and corners outside the image read real
- *     zeros (no per-corner branch).  The two extra bottom rows give samples
- *     that contribute nothing a 2x2 block of zeros to point at.
+ *  1. the image is copied once (in parallel, by register transposes) into a
+ *     channels-last, zero-bordered copy xp[(H+3)][(W+2)][C]: the four
+ *     corners of a sample are then four contiguous channel vectors, and
+ *     corners outside the image read real zeros (no per-corner branch).  The
+ *     two extra bottom rows give samples that contribute nothing a 2x2 block
+ *     of zeros to point at.
  *  2. work items are chunks of Q output pixels (flattened over Ho*Wo) times a
  *     chunk of output-channel blocks.  For each offset group and tap the
- *     sampling plan of the chunk -- one index into xp and four bilinear weights
- *     with the mask folded in -- is computed once, vectorised across pixels,
- *     and reused by every channel of the offset group.  Coordinates are tested
- *     against (-1, H) x (-1, W) in floating point before any conversion to
- *     int, so NaN, Inf and huge offsets simply give a zero-weight sample.
+ *     sampling plan of the chunk -- the top-left corner and four bilinear
+ *     weights with the mask folded in -- is computed once, vectorised across
+ *     pixels, and reused by every channel of the offset group.  Coordinates
+ *     are tested against (-1, H) x (-1, W) in floating point before any
+ *     conversion to int, so NaN, Inf and huge offsets simply give a
+ *     zero-weight sample.
  *  3. per weight group the samples of a few pixels at a time are gathered
  *     into a per-thread panel [pixel][tap][channel] (channel vectors: 4
  *     vector loads and FMAs per V channels), sized to stay in L1 until
@@ -28,9 +30,10 @@
  *     (tap-major) and packed with fc_pack_weights, tiles from fc_conv2d_plan,
  *     results written by fc_store_tile.
  *
- * Every output element is reduced in the same order whatever the chunking, so
- * results do not depend on the thread count.  The type-generic body is
- * deform_conv2d_impl.h.
+ * Copy, plan and gather are compiled per ISA like the micro-kernels
+ * (deform_sampling_*.c).  Every output element is reduced in the same order
+ * whatever the chunking, so results do not depend on the thread count.  The
+ * type-generic driver is deform_conv2d_impl.h.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -121,8 +124,10 @@ int fc_deform_check(const fc_deform_desc *d)
 #define FC_DEFORM_CHUNK_PANELS 8
 
 typedef struct deform_plan_t {
+    int planar;           /* pixel-vector form from NCHW planes, else oc-vector */
     int P, M, V;
-    int64_t OB, nob;      /* oc-vector blocks of OB = M*V output channels    */
+    int64_t OB, nob;      /* blocks of OB output channels: M*V (oc-vector form) */
+                          /*   or P (pixel-vector form, M*V pixels per call)   */
     int64_t QP;           /* output pixels per panel                         */
     int64_t Q, nqc;       /* output pixels per chunk, chunks per image       */
     int64_t nchunk, ob_per_chunk;
@@ -144,29 +149,43 @@ static int deform_plan(const fc_deform_desc *d, const fc_ukernel_set *ks, int el
     if (rc != FC_OK)
         return rc;
     dp->V = pl.V;
-    if (!pl.pixel_form) {
+    const int64_t K = Cg * KK;
+    int64_t unit; /* pixels per micro-kernel call */
+    /* conv2d's pixel-vector form (few output channels per group) pays off
+       here only when so few input channels per group that the channels-last
+       gather is mostly scalar anyway (measured: 4 channels per group gain
+       25-40% with AVX-512, 8 lose 20%): then samples come from NCHW planes */
+    dp->planar = pl.pixel_form && 2 * Cg < pl.V;
+    if (dp->planar) {
         dp->P = pl.P;
         dp->M = pl.M;
+        dp->OB = pl.P; /* output channels per tile */
+        unit = (int64_t)pl.M * pl.V;
     } else {
-        /* conv2d would switch to its pixel-vector form (few channels per
-           group); deform only has the oc-vector one: same rule as conv2d's */
-        const int lim = ks->max_acc;
-        int64_t M = dmax(1, dmin(dmin(dcdiv(Og, pl.V), lim / dmax(1, dmin(HW, lim / 2))),
-                                 FC_UK_MAX_M));
-        dp->M = (int)M;
-        dp->P = (int)dmin(dmin(lim / M, FC_UK_MAX_P), HW);
+        if (!pl.pixel_form) {
+            dp->P = pl.P;
+            dp->M = pl.M;
+        } else {
+            /* the oc-vector tile by conv2d's rule for it */
+            const int lim = ks->max_acc;
+            int64_t M = dmax(1, dmin(dmin(dcdiv(Og, pl.V), lim / dmax(1, dmin(HW, lim / 2))),
+                                     FC_UK_MAX_M));
+            dp->M = (int)M;
+            dp->P = (int)dmin(dmin(lim / M, FC_UK_MAX_P), HW);
+        }
+        dp->OB = (int64_t)dp->M * dp->V;
+        unit = dp->P;
     }
-    dp->OB = (int64_t)dp->M * dp->V;
     dp->nob = dcdiv(Og, dp->OB);
 
-    /* pixels per panel: a multiple of P that fits the budget; pixels per
-       chunk (work item): a multiple of that, small enough to give every
+    /* pixels per panel: a multiple of the unit that fits the budget; pixels
+       per chunk (work item): a multiple of that, small enough to give every
        thread several chunks, large enough to amortise the item's set-up */
-    const int64_t K = Cg * KK;
-    const int64_t wbytes = dp->nob * K * dp->OB * elsize;
+    const int64_t wf[] = {dp->nob, K, dp->OB, elsize};
+    const int64_t wbytes = dprod(wf, 4) < 0 ? INT64_MAX : dprod(wf, 4);
     int64_t qfit = (wbytes <= FC_DEFORM_WEIGHTS_L2_BYTES ? FC_DEFORM_PANEL_L1_BYTES
                                                          : FC_DEFORM_PANEL_L2_BYTES) / dmax(1, K * elsize);
-    dp->QP = dmin(dmax(dp->P, qfit / dp->P * dp->P), dcdiv(HW, dp->P) * dp->P);
+    dp->QP = dmin(dmax(unit, qfit / unit * unit), dcdiv(HW, unit) * unit);
     const int64_t want = nthreads > 1 ? 4 * (int64_t)nthreads : 1;
     const int64_t qthr = dcdiv(dcdiv(HW, want), dp->QP) * dp->QP;
     dp->Q = dmin(dmin(qthr, FC_DEFORM_CHUNK_PANELS * dp->QP), dcdiv(HW, dp->QP) * dp->QP);

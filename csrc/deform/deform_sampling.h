@@ -37,6 +37,14 @@ typedef struct fc_deform_seg {
         const int32_t *iy, const int32_t *ix, const T *wts, int64_t plan_n, int64_t KK,        \
         int64_t Q, int64_t q, int64_t Cg, T *panel
 
+/* The same samples for the pixel-vector form, from zero-bordered NCHW planes
+ * (plane elements per channel, Wp per row, xg at the group's first plane):
+ * panel[(c*KK + t)*ld + p] for the group's channels c, taps t and q pixels. */
+#define FC_DEFORM_GATHER_PLANAR_ARGS(T)                                                         \
+    const T *xg, int64_t plane, int64_t Wp, const fc_deform_seg *segs, int64_t nseg,           \
+        const int32_t *iy, const int32_t *ix, const T *wts, int64_t plan_n, int64_t KK,        \
+        int64_t Q, int64_t q, int64_t ld, T *panel
+
 /* Rows [r0, r1) of the channels-last, zero-bordered copy xp[(h+3)][(w+2)][C]
  * of one NCHW image img: xp[1 + ih][1 + iw][c] = img[c][ih][iw], 0 elsewhere
  * (the two bottom rows are zeros for the samples that contribute nothing). */
@@ -50,6 +58,8 @@ typedef struct fc_deform_sampling {
     void (*gather_f32)(FC_DEFORM_GATHER_ARGS(float));
     void (*plan_f64)(FC_DEFORM_PLAN_ARGS(double));
     void (*gather_f64)(FC_DEFORM_GATHER_ARGS(double));
+    void (*gather_planar_f32)(FC_DEFORM_GATHER_PLANAR_ARGS(float));
+    void (*gather_planar_f64)(FC_DEFORM_GATHER_PLANAR_ARGS(double));
 } fc_deform_sampling;
 
 /* NULL when the ISA is not compiled into this build. */

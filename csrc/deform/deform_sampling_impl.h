@@ -223,6 +223,31 @@ FC_DS_COPY(double, fc_ds_v4d, 4, f64)
         }                                                                                     \
     }
 
+#define FC_DS_PLANAR(T, SFX)                                                                  \
+    static void ds_gather_planar_##SFX(FC_DEFORM_GATHER_PLANAR_ARGS(T))                       \
+    {                                                                                         \
+        for (int64_t s = 0; s < nseg; s++)                                                    \
+            for (int64_t c = segs[s].lo; c < segs[s].lo + segs[s].len; c++) {                 \
+                const T *pl = xg + c * plane;                                                 \
+                for (int64_t t = 0; t < KK; t++) {                                            \
+                    const int64_t e0 = (segs[s].ogl * KK + t) * Q;                            \
+                    const int32_t *py = iy + e0, *px = ix + e0;                               \
+                    const T *pa = wts + e0, *pb = pa + plan_n, *pf = pb + plan_n;             \
+                    const T *pg = pf + plan_n;                                                \
+                    T *row = panel + (c * KK + t) * ld;                                       \
+                    /* one output pixel per element: four loads from two rows */              \
+                    for (int64_t p = 0; p < q; p++) {                                         \
+                        const T *s1 = pl + ((int64_t)py[p] + 1) * Wp + px[p] + 1;             \
+                        row[p] = pa[p] * s1[0] + pb[p] * s1[1] + pf[p] * s1[Wp] +             \
+                                 pg[p] * s1[Wp + 1];                                          \
+                    }                                                                         \
+                }                                                                             \
+            }                                                                                 \
+    }
+
+FC_DS_PLANAR(float, f32)
+FC_DS_PLANAR(double, f64)
+
 typedef float fc_ds_vf __attribute__((vector_size(FC_VBYTES)));
 typedef double fc_ds_vd __attribute__((vector_size(FC_VBYTES)));
 typedef int32_t fc_ds_vi __attribute__((vector_size(FC_VBYTES)));     /* lanes of vf */
@@ -239,4 +264,6 @@ const fc_deform_sampling FC_DS_SET = {
     .gather_f32 = ds_gather_f32,
     .plan_f64 = ds_plan_f64,
     .gather_f64 = ds_gather_f64,
+    .gather_planar_f32 = ds_gather_planar_f32,
+    .gather_planar_f64 = ds_gather_planar_f64,
 };
