@@ -151,7 +151,8 @@ static int FN(deform_run)(const fc_deform_desc *d, const deform_plan_t *dp, cons
         int32_t *iyx = (int32_t *)malloc((size_t)(2 * plan_n) * sizeof(int32_t));
         T *wts = (T *)malloc((size_t)(4 * plan_n) * sizeof(T));
         fc_deform_seg *segs = (fc_deform_seg *)malloc((size_t)dp->nog * sizeof(fc_deform_seg));
-        const int ok = panel && tile && iyx && wts && segs;
+        T *cbase = (T *)malloc((size_t)((d->kh + d->kw) * Q) * sizeof(T));
+        const int ok = panel && tile && iyx && wts && segs && cbase;
         if (!ok) {
 #ifdef _OPENMP
 #pragma omp atomic write
@@ -186,6 +187,17 @@ static int FN(deform_run)(const fc_deform_desc *d, const deform_plan_t *dp, cons
                 const int64_t b0 = chunk * dp->ob_per_chunk;
                 const int64_t b1 = dmin(dp->nob, b0 + dp->ob_per_chunk);
                 int64_t planned_a = -1, planned_b = -1;
+                /* the chunk's undisplaced coordinates per tap row and column */
+                for (int64_t p = 0, oh = p0 / d->wo, ow = p0 % d->wo; p < q; p++) {
+                    for (int64_t i = 0; i < d->kh; i++)
+                        cbase[i * Q + p] = ybase[i * d->ho + oh];
+                    for (int64_t j = 0; j < d->kw; j++)
+                        cbase[(d->kh + j) * Q + p] = xbase[j * d->wo + ow];
+                    if (++ow == d->wo) {
+                        ow = 0;
+                        oh++;
+                    }
+                }
                 for (int64_t g = 0; g < G; g++) {
                     /* offset groups met by this weight group's channels */
                     const int64_t og_a = (g * Cg) / Cog, og_b = ((g + 1) * Cg - 1) / Cog;
@@ -195,10 +207,11 @@ static int FN(deform_run)(const fc_deform_desc *d, const deform_plan_t *dp, cons
                             const T *mb = mask ? mask + (n * OG + og) * KK * HW : NULL;
                             for (int64_t t = 0; t < KK; t++) {
                                 const int64_t e = ((og - og_a) * KK + t) * Q;
-                                sm->FC_CAT(plan, SFX)(ybase + (t / d->kw) * d->ho,
-                                                      xbase + (t % d->kw) * d->wo, d->wo, d->h,
-                                                      d->w, ob + 2 * t * HW, ob + (2 * t + 1) * HW,
-                                                      mb ? mb + t * HW : NULL, p0, q, iyx + e,
+                                sm->FC_CAT(plan, SFX)(cbase + (t / d->kw) * Q,
+                                                      cbase + (d->kh + t % d->kw) * Q, d->h, d->w,
+                                                      ob + 2 * t * HW + p0,
+                                                      ob + (2 * t + 1) * HW + p0,
+                                                      mb ? mb + t * HW + p0 : NULL, q, iyx + e,
                                                       iyx + plan_n + e, wts + e, wts + plan_n + e,
                                                       wts + 2 * plan_n + e, wts + 3 * plan_n + e);
                             }
@@ -230,7 +243,7 @@ static int FN(deform_run)(const fc_deform_desc *d, const deform_plan_t *dp, cons
                 }
             }
         }
-        dfree(panel); free(tile); free(iyx); free(wts); free(segs);
+        dfree(panel); free(tile); free(iyx); free(wts); free(segs); free(cbase);
     }
     dfree(wp); free(aoff); free(boff); dfree(xp); free(ybase); free(xbase);
     return err;

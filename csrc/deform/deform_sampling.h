@@ -13,19 +13,18 @@ typedef struct fc_deform_seg {
     int64_t ogl, lo, len;
 } fc_deform_seg;
 
-/* Sampling plan of one offset group and tap for the q output pixels from flat
- * index p0 of a (wo)-wide output: yb[oh] and xb[ow] are the tap's undisplaced
- * coordinates (oh*stride_h - pad_h + i*dil_h, likewise for x) as T; off_y,
- * off_x, msk the group's and tap's offset and mask planes (msk NULL for v1).
+/* Sampling plan of one offset group and tap for q consecutive output pixels:
+ * yb[p] and xb[p] are the tap's undisplaced coordinates of pixel p
+ * (oh*stride_h - pad_h + i*dil_h, likewise for x) as T; off_y, off_x, msk
+ * the group's and tap's offsets and mask at those pixels (msk NULL for v1).
  * Writes the floor (iy, ix) of the sample point -- the top-left corner -- and
  * the bilinear weights of the corners (top-left, top-right, bottom-left,
  * bottom-right) times the mask.  A point outside (-1, h) x (-1, w) or with a
  * non-finite coordinate gets weights mask*0 and the corner (h, -1), whose 2x2
  * block lies in the zero border of the image copy. */
 #define FC_DEFORM_PLAN_ARGS(T)                                                                  \
-    const T *yb, const T *xb, int64_t wo, int64_t h, int64_t w, const T *off_y,                \
-        const T *off_x, const T *msk, int64_t p0, int64_t q, int32_t *iy, int32_t *ix, T *w1,  \
-        T *w2, T *w3, T *w4
+    const T *yb, const T *xb, int64_t h, int64_t w, const T *off_y, const T *off_x,            \
+        const T *msk, int64_t q, int32_t *iy, int32_t *ix, T *w1, T *w2, T *w3, T *w4
 
 /* panel[p][t][c] (c < Cg) = sample of channel c of the weight group starting
  * at xg, a channels-last image copy with C channels per pixel, Wp pixels per

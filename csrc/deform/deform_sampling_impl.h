@@ -107,17 +107,18 @@ FC_DS_COPY(double, fc_ds_v4d, 4, f64)
     /* plan entries of VL consecutive pixels of one output row; every   \
        selection is bitwise (comparisons give all-ones lanes) */        \
     static inline __attribute__((always_inline)) void ds_plan_vec_##SFX(                      \
-        T ybv, const T *xr, const T *oy, const T *ox, const T *mk, T H, T W, int32_t h,       \
+        const T *yr, const T *xr, const T *oy, const T *ox, const T *mk, T H, T W, int32_t h, \
         int32_t *vy, int32_t *vx, T *v1, T *v2, T *v3, T *v4)                                 \
     {                                                                                         \
         const VT one = (VT){0} + (T)1;                                                        \
-        VT y, x, t;                                                                           \
+        VT y, x, ty, tx;                                                                      \
         memcpy(&y, oy, sizeof(VT));                                                           \
         memcpy(&x, ox, sizeof(VT));                                                           \
-        memcpy(&t, xr, sizeof(VT));                                                           \
+        memcpy(&ty, yr, sizeof(VT));                                                          \
+        memcpy(&tx, xr, sizeof(VT));                                                          \
         /* int + offset in T, in torchvision's order of operations */                        \
-        y = ybv + y;                                                                          \
-        x = t + x;                                                                            \
+        y = ty + y;                                                                           \
+        x = tx + x;                                                                           \
         /* all false for NaN; the int conversions below then only see       \
            coordinates inside (-1, h) x (-1, w) */                           \
         const VIT ok = (y > (T)-1) & (y < H) & (x > (T)-1) & (x < W);                         \
@@ -150,39 +151,30 @@ FC_DS_COPY(double, fc_ds_v4d, 4, f64)
     static void ds_plan_##SFX(FC_DEFORM_PLAN_ARGS(T))                                         \
     {                                                                                         \
         const T H = (T)h, W = (T)w;                                                           \
-        for (int64_t p = 0; p < q;) {                                                         \
-            const int64_t pix = p0 + p, oh = pix / wo, ow0 = pix % wo;                        \
-            const int64_t len = wo - ow0 < q - p ? wo - ow0 : q - p;                          \
-            const T ybv = yb[oh];                                                             \
-            const T *xr = xb + ow0, *oy = off_y + pix, *ox = off_x + pix;                     \
-            const T *mk = msk ? msk + pix : NULL;                                             \
-            int64_t l = 0;                                                                    \
-            for (; l + VL <= len; l += VL)                                                    \
-                ds_plan_vec_##SFX(ybv, xr + l, oy + l, ox + l, mk ? mk + l : NULL, H, W,      \
-                                  (int32_t)h, iy + p + l, ix + p + l, w1 + p + l, w2 + p + l, \
-                                  w3 + p + l, w4 + p + l);                                    \
-            if (l < len) {                                                                    \
-                /* the last partial vector, through zero-padded copies */                    \
-                const size_t nb = (size_t)(len - l) * sizeof(T);                              \
-                T b_xr[VL] = {0}, b_oy[VL] = {0}, b_ox[VL] = {0}, b_mk[VL] = {0};             \
-                T r1[VL], r2[VL], r3[VL], r4[VL];                                             \
-                int32_t ry[VL], rx[VL];                                                       \
-                memcpy(b_xr, xr + l, nb);                                                     \
-                memcpy(b_oy, oy + l, nb);                                                     \
-                memcpy(b_ox, ox + l, nb);                                                     \
-                if (mk)                                                                       \
-                    memcpy(b_mk, mk + l, nb);                                                 \
-                ds_plan_vec_##SFX(ybv, b_xr, b_oy, b_ox, mk ? b_mk : NULL, H, W, (int32_t)h,  \
-                                  ry, rx, r1, r2, r3, r4);                                    \
-                const size_t ni = (size_t)(len - l) * sizeof(int32_t);                        \
-                memcpy(iy + p + l, ry, ni);                                                   \
-                memcpy(ix + p + l, rx, ni);                                                   \
-                memcpy(w1 + p + l, r1, nb);                                                   \
-                memcpy(w2 + p + l, r2, nb);                                                   \
-                memcpy(w3 + p + l, r3, nb);                                                   \
-                memcpy(w4 + p + l, r4, nb);                                                   \
-            }                                                                                 \
-            p += len;                                                                         \
+        int64_t l = 0;                                                                        \
+        for (; l + VL <= q; l += VL)                                                          \
+            ds_plan_vec_##SFX(yb + l, xb + l, off_y + l, off_x + l, msk ? msk + l : NULL, H,  \
+                              W, (int32_t)h, iy + l, ix + l, w1 + l, w2 + l, w3 + l, w4 + l); \
+        if (l < q) {                                                                          \
+            /* the last partial vector, through zero-padded copies */                        \
+            const size_t nb = (size_t)(q - l) * sizeof(T), ni = (size_t)(q - l) * 4;          \
+            T b_yb[VL] = {0}, b_xb[VL] = {0}, b_oy[VL] = {0}, b_ox[VL] = {0}, b_mk[VL] = {0}; \
+            T r1[VL], r2[VL], r3[VL], r4[VL];                                                 \
+            int32_t ry[VL], rx[VL];                                                           \
+            memcpy(b_yb, yb + l, nb);                                                         \
+            memcpy(b_xb, xb + l, nb);                                                         \
+            memcpy(b_oy, off_y + l, nb);                                                      \
+            memcpy(b_ox, off_x + l, nb);                                                      \
+            if (msk)                                                                          \
+                memcpy(b_mk, msk + l, nb);                                                    \
+            ds_plan_vec_##SFX(b_yb, b_xb, b_oy, b_ox, msk ? b_mk : NULL, H, W, (int32_t)h,    \
+                              ry, rx, r1, r2, r3, r4);                                        \
+            memcpy(iy + l, ry, ni);                                                           \
+            memcpy(ix + l, rx, ni);                                                           \
+            memcpy(w1 + l, r1, nb);                                                           \
+            memcpy(w2 + l, r2, nb);                                                           \
+            memcpy(w3 + l, r3, nb);                                                           \
+            memcpy(w4 + l, r4, nb);                                                           \
         }                                                                                     \
     }                                                                                         \
                                                                                               \
