@@ -165,9 +165,11 @@ static int FN(deform_run)(const fc_deform_desc *d, const deform_plan_t *dp, cons
         }
         for (int64_t n = 0; n < d->n; n++) {
             /* every thread takes part in both loops (their barriers keep xp
-               consistent); a thread without scratch only copies rows */
+               consistent); a thread without scratch only copies rows.  Both
+               are dynamic: on a shared machine a preempted thread must not
+               hold rows the others wait for at the barrier */
 #ifdef _OPENMP
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 8)
 #endif
             for (int64_t r = 0; r < ncopy; r++) {
                 if (dp->planar)
