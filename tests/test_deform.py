@@ -14,7 +14,7 @@ TOL = {np.float32: dict(rtol=2e-5, atol=2e-5), np.float64: dict(rtol=1e-12, atol
 
 
 @contextlib.contextmanager
-def isa(name):
+def use_isa(name):
     prev = fastconv.set_isa(name)
     try:
         yield
@@ -155,7 +155,7 @@ def test_matches_oracle_every_isa(cfg):
     tol = TOL[cfg["dtype"]]
     scale = 1 + np.abs(ref).max()
     for name in ISAS:
-        with isa(name):
+        with use_isa(name):
             got = fastconv.deform_conv2d(x, off, w, b, *args, mask=m)
         assert got.dtype == cfg["dtype"] and got.shape == ref.shape
         np.testing.assert_allclose(got, ref, rtol=tol["rtol"], atol=tol["atol"] * scale, err_msg=name)
@@ -169,7 +169,7 @@ def test_realistic_shape(dtype, name):
     x, off, w, b, m = make(rng, 2, 40, 13, 17, 36, 3, 3, offset_groups=4, padding=(1, 1),
                            with_mask=True, dtype=dtype, offset_scale=2.0)
     ref = reference.deform_conv2d(x, off, w, b, 1, 1, 1, mask=m)
-    with isa(name):
+    with use_isa(name):
         got = fastconv.deform_conv2d(x, off, w, b, 1, 1, 1, mask=m, num_threads=2)
     np.testing.assert_allclose(got, ref, rtol=TOL[dtype]["rtol"], atol=TOL[dtype]["atol"] * 10)
 
@@ -184,7 +184,7 @@ def test_depthwise_and_small_groups(dtype, groups, offset_groups, multiplier):
                            offset_scale=2.0)
     ref = reference.deform_conv2d(x, off, w, b, 1, 1, 1, mask=m)
     for name in ISAS:
-        with isa(name):
+        with use_isa(name):
             got = fastconv.deform_conv2d(x, off, w, b, 1, 1, 1, mask=m, num_threads=2)
         np.testing.assert_allclose(got, ref, rtol=TOL[dtype]["rtol"], atol=TOL[dtype]["atol"] * 10,
                                    err_msg=name)
@@ -219,7 +219,7 @@ def test_non_finite_and_huge_offsets(dtype, bad):
     far = off.copy()
     far[hit] = 1e6
     for name in ISAS:
-        with isa(name):
+        with use_isa(name):
             got = fastconv.deform_conv2d(x, poisoned, w, b, 1, 1, 1, mask=m)
             clean = fastconv.deform_conv2d(x, off, w, b, 1, 1, 1, mask=m)
         assert np.isfinite(got).all()
@@ -341,6 +341,6 @@ def test_matches_torchvision(with_mask, dtype):
                                 torch.from_numpy(b), *args,
                                 mask=None if m is None else torch.from_numpy(m)).numpy()
         for name in ISAS:
-            with isa(name):
+            with use_isa(name):
                 got = fastconv.deform_conv2d(x, off, w, b, *args, mask=m)
             np.testing.assert_allclose(got, t, rtol=TOL[dtype]["rtol"], atol=TOL[dtype]["atol"] * 10)

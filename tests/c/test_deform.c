@@ -116,6 +116,7 @@ static void expect_rc(const char *what, int got, int want)
 
 int main(int argc, char **argv)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0); /* a crash still leaves the log */
     int ncase = argc > 1 ? atoi(argv[1]) : 200;
     for (int isa = 0; isa < FC_ISA_COUNT; isa++) {
         if (!fc_isa_supported(isa)) {
