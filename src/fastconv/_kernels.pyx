@@ -144,9 +144,7 @@ def conv2d(cnp.ndarray x, cnp.ndarray w, b, cnp.ndarray y, tuple stride, tuple p
     check(rc)
 
 
-# ==== building blocks of the convolution-design toolkit (csrc/blocks/) =
-
-
+# ==== building blocks of the convolution-design toolkit (csrc/blocks/) ========
 
 cdef extern from "fastconv.h":
     int fc_channel_shuffle(const void *x, void *y, int64_t outer, int64_t c, int64_t inner,
@@ -194,7 +192,41 @@ def separable_conv2d(cnp.ndarray x, cnp.ndarray dw_w, dw_b, cnp.ndarray pw_w, pw
     cdef void *dbp = data_or_null(dw_b)
     cdef void *pwp = data(pw_w)
     cdef void *pbp = data_or_null(pw_b)
-=======
+    cdef void *yp = data(y)
+    cdef int rc
+    if x.dtype.itemsize == 4:
+        with nogil:
+            rc = fc_separable_conv2d_f32(&d, o, <float *>xp, <float *>dwp, <float *>dbp,
+                                         <float *>pwp, <float *>pbp, <float *>yp, nthreads, isa)
+    else:
+        with nogil:
+            rc = fc_separable_conv2d_f64(&d, o, <double *>xp, <double *>dwp, <double *>dbp,
+                                         <double *>pwp, <double *>pbp, <double *>yp, nthreads, isa)
+    check(rc)
+
+
+def squeeze_excitation(cnp.ndarray x, cnp.ndarray w1, b1, cnp.ndarray w2, b2, cnp.ndarray y,
+                       int nthreads, int isa):
+    """y <- squeeze_excitation(x) on validated (N, C, H*W) arrays; y may be x."""
+    cdef int64_t n = x.shape[0], c = x.shape[1], hw = x.shape[2], cr = w1.shape[0]
+    cdef void *xp = data(x)
+    cdef void *w1p = data(w1)
+    cdef void *b1p = data_or_null(b1)
+    cdef void *w2p = data(w2)
+    cdef void *b2p = data_or_null(b2)
+    cdef void *yp = data(y)
+    cdef int rc
+    if x.dtype.itemsize == 4:
+        with nogil:
+            rc = fc_squeeze_excitation_f32(n, c, hw, cr, <float *>xp, <float *>w1p, <float *>b1p,
+                                           <float *>w2p, <float *>b2p, <float *>yp, nthreads, isa)
+    else:
+        with nogil:
+            rc = fc_squeeze_excitation_f64(n, c, hw, cr, <double *>xp, <double *>w1p, <double *>b1p,
+                                           <double *>w2p, <double *>b2p, <double *>yp, nthreads, isa)
+    check(rc)
+
+
 # ---- deformable convolution ----------------------------------------------------
 
 cdef extern from "fastconv.h":
@@ -237,36 +269,6 @@ def deform_conv2d(cnp.ndarray x, cnp.ndarray offset, mask, cnp.ndarray w, b, cnp
     cdef int rc
     if x.dtype.itemsize == 4:
         with nogil:
-            rc = fc_separable_conv2d_f32(&d, o, <float *>xp, <float *>dwp, <float *>dbp,
-                                         <float *>pwp, <float *>pbp, <float *>yp, nthreads, isa)
-    else:
-        with nogil:
-            rc = fc_separable_conv2d_f64(&d, o, <double *>xp, <double *>dwp, <double *>dbp,
-                                         <double *>pwp, <double *>pbp, <double *>yp, nthreads, isa)
-    check(rc)
-
-
-def squeeze_excitation(cnp.ndarray x, cnp.ndarray w1, b1, cnp.ndarray w2, b2, cnp.ndarray y,
-                       int nthreads, int isa):
-    """y <- squeeze_excitation(x) on validated (N, C, H*W) arrays; y may be x."""
-    cdef int64_t n = x.shape[0], c = x.shape[1], hw = x.shape[2], cr = w1.shape[0]
-    cdef void *xp = data(x)
-    cdef void *w1p = data(w1)
-    cdef void *b1p = data_or_null(b1)
-    cdef void *w2p = data(w2)
-    cdef void *b2p = data_or_null(b2)
-    cdef void *yp = data(y)
-    cdef int rc
-    if x.dtype.itemsize == 4:
-        with nogil:
-            rc = fc_squeeze_excitation_f32(n, c, hw, cr, <float *>xp, <float *>w1p, <float *>b1p,
-                                           <float *>w2p, <float *>b2p, <float *>yp, nthreads, isa)
-    else:
-        with nogil:
-            rc = fc_squeeze_excitation_f64(n, c, hw, cr, <double *>xp, <double *>w1p, <double *>b1p,
-                                           <double *>w2p, <double *>b2p, <double *>yp, nthreads, isa)
-
-
             rc = fc_deform_conv2d_f32(&d, <float *>xp, <float *>op, <float *>mp, <float *>wp,
                                       <float *>bp, <float *>yp, nthreads, isa)
     else:

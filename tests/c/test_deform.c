@@ -3,9 +3,7 @@
  * fc_deform_conv2d_naive on random shapes (weight and offset groups, stride,
  * padding, dilation, non-square kernels), offsets small, integer and far
  * outside, NaN / Inf / huge offsets, and the descriptor checks.
- * Builds with any C compiler (OpenMP optional), e.g. from the repository root:
- *   cc -O2 -fopenmp -Icsrc tests/c/test_deform.c $(find csrc -name '*.c') -lm -o /tmp/test_deform
- */
+ * Builds with any C compiler (OpenMP optional): see tools/build_c_tests.sh */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,16 +11,8 @@
 
 #include "fastconv.h"
 
-static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
-static int64_t rint_(int64_t lo, int64_t hi) { return lo + (int64_t)(rng() % (uint64_t)(hi - lo + 1)); }
-static double runif(void) { return (double)(rng() >> 11) / 9007199254740992.0 * 2.0 - 1.0; }
+#define FC_TEST_SEED 0x2545F4914F6CDD1Dull
+#include "test_rng.h"
 
 /* an offset value of the kind the case asks for */
 static double offset_value(int kind, const fc_deform_desc *d)
