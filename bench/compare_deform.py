@@ -29,6 +29,13 @@ try:
 except ImportError:
     HAVE_TV = False
 
+try:  # NumPy's BLAS pool spins between calls and fights OpenMP for the cores
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")
+except ImportError:
+    pass
+
 
 def best_interleaved(fns, repeat):
     """Best time of each callable, calling them round-robin."""

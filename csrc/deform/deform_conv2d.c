@@ -140,10 +140,8 @@ static int deform_plan(const fc_deform_desc *d, const fc_ukernel_set *ks, int el
 {
     const int64_t G = d->groups, Cg = d->c / G, Og = d->o / G, KK = d->kh * d->kw;
     const int64_t HW = d->ho * d->wo, Cog = d->c / d->offset_groups;
-    /* tiles as conv2d picks them for these channels over a Ho*Wo-pixel row */
-    fc_conv2d_desc cd = deform_as_conv(d);
-    cd.ho = 1;
-    cd.wo = HW;
+    /* tiles as conv2d picks them for the plain convolution of these shapes */
+    const fc_conv2d_desc cd = deform_as_conv(d);
     fc_conv2d_plan_t pl;
     int rc = fc_conv2d_plan(&cd, ks, elsize, nthreads, &pl);
     if (rc != FC_OK)
