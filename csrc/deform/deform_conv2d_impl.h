@@ -141,6 +141,7 @@ static int FN(deform_run)(const fc_deform_desc *d, const deform_plan_t *dp, cons
     const T *wts_gemm = dp->planar ? w : wp;
 
     const int nt = fc_resolve_threads(nthreads, dmax(dp->items, ncopy));
+    (void)nt; /* unused in a serial build */
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt)
 #endif
