@@ -199,6 +199,11 @@ static int deform_plan(const fc_deform_desc *d, const fc_ukernel_set *ks, int el
     dp->nog = 1;
     for (int64_t g = 0; g < G; g++)
         dp->nog = dmax(dp->nog, ((g + 1) * Cg - 1) / Cog - (g * Cg) / Cog + 1);
+    /* per-thread scratch: panel, plan (corners + 4 weights), coordinate table */
+    const int64_t panel_f[] = {dp->QP, K}, plan_f[] = {6, dp->nog, KK, dp->Q};
+    const int64_t coord_f[] = {d->kh + d->kw, dp->Q};
+    if (dprod(panel_f, 2) < 0 || dprod(plan_f, 4) < 0 || dprod(coord_f, 2) < 0)
+        return FC_EOVERFLOW;
     return FC_OK;
 }
 
