@@ -56,3 +56,16 @@ def make_arrays(spec, dtype=np.float32, seed=0, zero_offsets=False):
         off[...] = 0
     m = rng.random((n, og * kh * kw, ho, wo)).astype(dtype) if spec["mask"] else None
     return x, off, wt, b, m
+
+
+# ---- the interface bench/compare.py reads --------------------------------------------
+DEFORM_SHAPES = SHAPES
+
+
+def make_deform_inputs(spec, dtype=np.float32, seed=0):
+    """Keyword arguments for fastconv.deform_conv2d and torchvision.ops.deform_conv2d
+    (the same names), and the flop count."""
+    x, off, w, b, m = make_arrays(spec, dtype, seed)
+    kw = dict(input=x, offset=off, weight=w, bias=b, stride=spec["stride"], padding=spec["padding"],
+              dilation=spec["dilation"], mask=m)
+    return {"fastconv": kw, "torchvision": dict(kw), "flops": flops(spec)}
