@@ -85,6 +85,45 @@ const char *fc_compiler(void);
 const char *fc_openmp(void);       /* e.g. "OpenMP 201511" or "none"          */
 int fc_max_threads(void);          /* omp_get_max_threads(), 1 without OpenMP */
 
+/* ---- deformable 2-D convolution (torchvision.ops.deform_conv2d) --------- */
+/* NCHW only.  offset is (N, 2*offset_groups*kh*kw, ho, wo): for offset group g
+ * and tap k = i*kw + j, channel g*2*kh*kw + 2k holds dy and 2k+1 holds dx.
+ * mask (v2) is (N, offset_groups*kh*kw, ho, wo), channel g*kh*kw + k, or NULL
+ * (v1).  Input channel c uses offset group c / (c_in / offset_groups) and
+ * weight group c / (c_in / groups).  A sample point outside
+ * (-1, h) x (-1, w), or one with a non-finite coordinate, contributes
+ * mask*0; corners outside the image count as 0 (torchvision's rule). */
+typedef struct fc_deform_desc {
+    int64_t n, c, h, w;             /* input  (N, C, H, W); h, w < 2**31 - 3     */
+    int64_t o, kh, kw;              /* weight (O, C/groups, kh, kw)              */
+    int64_t ho, wo;                 /* output (N, O, Ho, Wo)                     */
+    int64_t stride_h, stride_w;
+    int64_t pad_h, pad_w;
+    int64_t dil_h, dil_w;
+    int64_t groups;                 /* weight groups                             */
+    int64_t offset_groups;
+} fc_deform_desc;
+
+/* Checks a descriptor for consistency and 64-bit overflow (FC_OK or FC_E*). */
+int fc_deform_check(const fc_deform_desc *d);
+
+/* y = deform_conv2d(x, offset, mask, w) + bias; mask and bias may be NULL.
+ * y must not alias any input. */
+int fc_deform_conv2d_f32(const fc_deform_desc *d, const float *x, const float *offset,
+                         const float *mask, const float *w, const float *bias, float *y,
+                         int nthreads, int isa);
+int fc_deform_conv2d_f64(const fc_deform_desc *d, const double *x, const double *offset,
+                         const double *mask, const double *w, const double *bias, double *y,
+                         int nthreads, int isa);
+
+/* Naive reference (plain loops, torchvision's per-corner tests, double
+ * accumulation) for the C-level tests. */
+int fc_deform_conv2d_naive_f32(const fc_deform_desc *d, const float *x, const float *offset,
+                               const float *mask, const float *w, const float *bias, float *y);
+int fc_deform_conv2d_naive_f64(const fc_deform_desc *d, const double *x, const double *offset,
+                               const double *mask, const double *w, const double *bias,
+                               double *y);
+
 #ifdef __cplusplus
 }
 #endif

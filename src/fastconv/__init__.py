@@ -7,6 +7,7 @@ kernel is tested against.
 from . import reference
 from ._config import available_isas, get_isa, set_isa, show_config
 from ._conv import conv2d
+from ._deform import deform_conv2d  # noqa: F401 - deformable convolution (issue 4)
 
 __all__ = ["conv2d", "reference", "show_config", "get_isa", "set_isa", "available_isas"]
 

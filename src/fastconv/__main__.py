@@ -114,6 +114,62 @@ CASES = [
 ]
 
 
+# ---- deformable convolution ---------------------------------------------------------------------
+# deform_conv2d takes its mask after stride/padding/dilation, so its cases pass every argument
+# positionally: DeformCase.geometry holds (stride, padding, dilation), Case.kwargs stays empty.
+
+@dataclass(frozen=True)
+class DeformCase(Case):
+    geometry: tuple = (1, 0, 1)  # stride, padding, dilation
+
+    def describe(self):
+        s, p, d = self.geometry
+        return super().describe() + f" stride={s}, padding={p}, dilation={d}"
+
+
+def _deform_inputs(rng, case):
+    """input, offset ~ N(0, 2), weight, bias, geometry, mask ~ U(0, 1) (or None)."""
+    x, off, w, b, m = case.shapes
+    arrays = [rng.standard_normal(x), 2.0 * rng.standard_normal(off), rng.standard_normal(w) / np.sqrt(np.prod(w[1:])),
+              None if b is None else rng.standard_normal(b), None if m is None else rng.random(m)]
+    x, off, w, b, m = (None if a is None else a.astype(case.dtype) for a in arrays)
+    return [x, off, w, b, *case.geometry, m]
+
+
+def _deform_k(args, kwargs):
+    return _conv2d_k(args[1:], kwargs)  # args[1:][1] is the weight
+
+
+def _deform_flops(args, kwargs, out):
+    return 2.0 * out.size * _deform_k(args, kwargs)
+
+
+def _torch_deform(args, kwargs):
+    try:
+        import torch
+        from torchvision.ops import deform_conv2d
+    except ImportError:
+        return None
+    x, off, w, b, s, p, d, m = (torch.from_numpy(a) if isinstance(a, np.ndarray) else a for a in args)
+    return lambda: deform_conv2d(x, off, w, b, s, p, d, mask=m)
+
+
+FAMILIES["deform_conv2d"] = Family(inputs=_deform_inputs, k=_deform_k, flops=_deform_flops,
+                                   torch=_torch_deform, abs_args=(0, 2, 3, 7))
+CASES += [
+    DeformCase("deform_conv2d", "3x3 og=2 mask", ((2, 6, 11, 13), (2, 36, 11, 13), (5, 6, 3, 3), (5,),
+                                                  (2, 18, 11, 13)), geometry=(1, 1, 1)),
+    DeformCase("deform_conv2d", "3x3 /2 groups=2", ((1, 8, 12, 9), (1, 18, 6, 5), (6, 4, 3, 3), None, None),
+               geometry=(2, 1, 1)),
+    DeformCase("deform_conv2d", "depthwise 3x3", ((1, 8, 10, 10), (1, 18, 10, 10), (8, 1, 3, 3), None, None),
+               geometry=(1, 1, 1)),
+    DeformCase("deform_conv2d", "3x3 c64", ((1, 64, 56, 56), (1, 18, 56, 56), (64, 64, 3, 3), (64,), None),
+               geometry=(1, 1, 1), bench=True),
+    DeformCase("deform_conv2d", "3x3 c64 mask", ((1, 64, 56, 56), (1, 18, 56, 56), (64, 64, 3, 3), (64,),
+                                                 (1, 9, 56, 56)), geometry=(1, 1, 1), bench=True),
+]
+
+
 # ---- self-check --------------------------------------------------------------------------------
 
 def _inputs(case, seed=0):

@@ -91,17 +91,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     sh, sw = V.pair("stride", stride, 1)
     dh, dw = V.pair("dilation", dilation, 1)
     (pt, pb), (pl, pr) = normalize_padding(padding, (kh, kw), (sh, sw), (dh, dw))
-    if H == 0 or W_ == 0:
-        raise ValueError(f"input must have non-empty spatial dimensions, got shape {x.shape}")
-    for axis, size, k, d, p in (("height", H, kh, dh, pt + pb), ("width", W_, kw, dw, pl + pr)):
-        if size + p > V.MAX_ELEMENTS:
-            raise ValueError(f"padding {padding!r} is too large: padded input {axis} {size + p}")
-        if d * (k - 1) + 1 > size + p:
-            raise ValueError(
-                f"kernel {axis} {k} (dilation {d}, effective {d * (k - 1) + 1}) is larger than the "
-                f"padded input {axis} {size + p} (input shape {x.shape}, weight shape {w.shape})")
-    Ho = conv_output_size(H, kh, sh, pt + pb, dh)
-    Wo = conv_output_size(W_, kw, sw, pl + pr, dw)
+    Ho, Wo = V.conv_output_hw(x.shape, w.shape, (H, W_), (kh, kw), (sh, sw), (pt + pb, pl + pr),
+                              (dh, dw), padding)
     nt = V.num_threads(num_threads)
     V.check_size("input", x.shape)
     V.check_size("weight", w.shape)

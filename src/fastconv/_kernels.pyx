@@ -225,3 +225,54 @@ def squeeze_excitation(cnp.ndarray x, cnp.ndarray w1, b1, cnp.ndarray w2, b2, cn
             rc = fc_squeeze_excitation_f64(n, c, hw, cr, <double *>xp, <double *>w1p, <double *>b1p,
                                            <double *>w2p, <double *>b2p, <double *>yp, nthreads, isa)
     check(rc)
+
+
+# ---- deformable convolution ----------------------------------------------------
+
+cdef extern from "fastconv.h":
+    ctypedef struct fc_deform_desc:
+        int64_t n, c, h, w
+        int64_t o, kh, kw
+        int64_t ho, wo
+        int64_t stride_h, stride_w
+        int64_t pad_h, pad_w
+        int64_t dil_h, dil_w
+        int64_t groups
+        int64_t offset_groups
+    int fc_deform_conv2d_f32(const fc_deform_desc *d, const float *x, const float *offset,
+                             const float *mask, const float *w, const float *bias, float *y,
+                             int nthreads, int isa) nogil
+    int fc_deform_conv2d_f64(const fc_deform_desc *d, const double *x, const double *offset,
+                             const double *mask, const double *w, const double *bias,
+                             double *y, int nthreads, int isa) nogil
+
+
+def deform_conv2d(cnp.ndarray x, cnp.ndarray offset, mask, cnp.ndarray w, b, cnp.ndarray y,
+                  tuple stride, tuple padding, tuple dilation, int64_t groups,
+                  int64_t offset_groups, int nthreads, int isa):
+    """y <- deform_conv2d(x, offset, mask, w) + b on validated NCHW arrays."""
+    cdef fc_deform_desc d
+    d.n, d.c, d.h, d.w = x.shape[0], x.shape[1], x.shape[2], x.shape[3]
+    d.o, d.kh, d.kw = w.shape[0], w.shape[2], w.shape[3]
+    d.ho, d.wo = y.shape[2], y.shape[3]
+    d.stride_h, d.stride_w = stride
+    d.pad_h, d.pad_w = padding
+    d.dil_h, d.dil_w = dilation
+    d.groups = groups
+    d.offset_groups = offset_groups
+    cdef void *mp = NULL if mask is None else data(<cnp.ndarray>mask)
+    cdef void *bp = NULL if b is None else data(<cnp.ndarray>b)
+    cdef void *xp = data(x)
+    cdef void *op = data(offset)
+    cdef void *wp = data(w)
+    cdef void *yp = data(y)
+    cdef int rc
+    if x.dtype.itemsize == 4:
+        with nogil:
+            rc = fc_deform_conv2d_f32(&d, <float *>xp, <float *>op, <float *>mp, <float *>wp,
+                                      <float *>bp, <float *>yp, nthreads, isa)
+    else:
+        with nogil:
+            rc = fc_deform_conv2d_f64(&d, <double *>xp, <double *>op, <double *>mp, <double *>wp,
+                                      <double *>bp, <double *>yp, nthreads, isa)
+    check(rc)

@@ -145,3 +145,22 @@ def finish_output(y, user_out):
         user_out[...] = y
         return user_out
     return y
+
+
+def conv_output_hw(x_shape, w_shape, hw, kernel_hw, stride, pad_totals, dilation, padding):
+    """(Ho, Wo) of a convolution, after checking that the input is not empty and
+    that the dilated kernel fits the padded input along both axes (`padding`:
+    the caller's argument, for the messages)."""
+    if hw[0] == 0 or hw[1] == 0:
+        raise ValueError(f"input must have non-empty spatial dimensions, got shape {tuple(x_shape)}")
+    out = []
+    for axis, size, k, s, p, d in zip(("height", "width"), hw, kernel_hw, stride, pad_totals, dilation):
+        if size + p > MAX_ELEMENTS:
+            raise ValueError(f"padding {padding!r} is too large: padded input {axis} {size + p}")
+        if d * (k - 1) + 1 > size + p:
+            raise ValueError(
+                f"kernel {axis} {k} (dilation {d}, effective {d * (k - 1) + 1}) is larger than the "
+                f"padded input {axis} {size + p} (input shape {tuple(x_shape)}, weight shape "
+                f"{tuple(w_shape)})")
+        out.append((size + p - d * (k - 1) - 1) // s + 1)
+    return tuple(out)

@@ -9,7 +9,7 @@ Results are returned in the dtype the fast functions return
 """
 import numpy as np
 
-__all__ = ["conv2d", "channel_shuffle", "separable_conv2d", "squeeze_excitation"]
+__all__ = ["conv2d", "channel_shuffle", "separable_conv2d", "squeeze_excitation", "deform_conv2d"]
 
 
 def _two(v):
@@ -108,3 +108,81 @@ def squeeze_excitation(x, w1, b1, w2, b2):
         z = z + np.asarray(b2, dtype=np.float64)
     e = 0.5 * (1.0 + np.tanh(0.5 * z))                         # sigmoid, overflow-free
     return (xb * e[:, :, None, None]).reshape(x.shape).astype(dtype)
+
+
+def _bilinear_zero_outside(img, y, x):
+    """Samples img (N, C, H, W) at float64 points y, x (N, Ho, Wo) -> (N, C, Ho, Wo).
+
+    torchvision's rule: a point with y <= -1, y >= H, x <= -1 or x >= W (or a
+    NaN / infinite coordinate) gives 0; otherwise the bilinear mix of its four
+    neighbours, those outside the image counting as 0."""
+    n, c, h, w = img.shape
+    inside = (y > -1) & (y < h) & (x > -1) & (x < w)  # False for NaN
+    y = np.where(inside, y, 0.0)
+    x = np.where(inside, x, 0.0)
+    y0 = np.floor(y).astype(np.int64)
+    x0 = np.floor(x).astype(np.int64)
+    ly, lx = y - y0, x - x0
+    # one zero row/column on every side: the neighbours of any inside point
+    # (rows -1..H, columns -1..W) are then real array elements
+    padded = np.pad(img, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    nn = np.arange(n)[:, None, None, None]
+    cc = np.arange(c)[None, :, None, None]
+    out = np.zeros((n, c) + y.shape[1:], dtype=np.float64)
+    for dy, wy in ((0, 1 - ly), (1, ly)):
+        for dx, wx in ((0, 1 - lx), (1, lx)):
+            rows = (y0 + dy + 1)[:, None]
+            cols = (x0 + dx + 1)[:, None]
+            out += (wy * wx)[:, None] * padded[nn, cc, rows, cols]
+    return np.where(inside[:, None], out, 0.0)
+
+
+def deform_conv2d(input, offset, weight, bias=None, stride=1, padding=0, dilation=1, mask=None):
+    """Reference for fastconv.deform_conv2d (same arguments, no out/num_threads).
+
+    Samples every input channel at every kernel tap's displaced point into a
+    (N, C, kh*kw, Ho, Wo) array, then contracts it with the weights per group."""
+    arrays = [np.asarray(a) for a in (input, offset, weight) + tuple(
+        a for a in (bias, mask) if a is not None)]
+    dtype = np.result_type(*[a.dtype for a in arrays])
+    x = np.asarray(input).astype(np.float64)
+    off = np.asarray(offset).astype(np.float64)
+    w = np.asarray(weight).astype(np.float64)
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    groups = c // cg
+    offset_groups = off.shape[1] // (2 * kh * kw)
+    sh, sw = _two(stride)
+    ph, pw = _two(padding)
+    dh, dw = _two(dilation)
+    ho = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    wo = (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    off = off.reshape(n, offset_groups, kh * kw, 2, ho, wo)
+    m = None
+    if mask is not None:
+        m = np.asarray(mask).astype(np.float64).reshape(n, offset_groups, kh * kw, ho, wo)
+    cog = c // offset_groups
+    cols = np.zeros((n, c, kh * kw, ho, wo), dtype=np.float64)
+    oh = np.arange(ho)[:, None] * sh - ph
+    ow = np.arange(wo)[None, :] * sw - pw
+    with np.errstate(invalid="ignore", over="ignore"):
+        for g in range(offset_groups):
+            chans = slice(g * cog, (g + 1) * cog)
+            for i in range(kh):
+                for j in range(kw):
+                    k = i * kw + j
+                    ys = (oh + i * dh)[None] + off[:, g, k, 0]
+                    xs = (ow + j * dw)[None] + off[:, g, k, 1]
+                    val = _bilinear_zero_outside(x[:, chans], ys, xs)
+                    if m is not None:
+                        val = val * m[:, g, k][:, None]
+                    cols[:, chans, k] = val
+    og = o // groups
+    y = np.zeros((n, o, ho, wo), dtype=np.float64)
+    for g in range(groups):
+        cg_cols = cols[:, g * cg:(g + 1) * cg]
+        wg = w[g * og:(g + 1) * og].reshape(og, cg, kh * kw)
+        y[:, g * og:(g + 1) * og] = np.einsum("nckhw,ock->nohw", cg_cols, wg)
+    if bias is not None:
+        y += np.asarray(bias).astype(np.float64)[None, :, None, None]
+    return np.ascontiguousarray(y.astype(dtype))
