@@ -7,9 +7,10 @@ kernel is tested against.
 from . import reference
 from ._config import available_isas, get_isa, set_isa, show_config
 from ._conv import conv2d
-from ._deform import deform_conv2d  # noqa: F401 - deformable convolution (issue 4)
+from ._deform import deform_conv2d
 
-__all__ = ["conv2d", "reference", "show_config", "get_isa", "set_isa", "available_isas"]
+__all__ = ["conv2d", "deform_conv2d", "reference", "show_config", "get_isa", "set_isa",
+           "available_isas"]
 
 # ---- convolution-design toolkit: arithmetic and building blocks ----
 from . import analysis  # noqa: E402
