@@ -281,6 +281,48 @@ fc_slot_range_t fc_slot_range(const fc_conv2d_desc *d, const fc_conv2d_plan_t *p
     return r;
 }
 
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_shufflevector)
+#define FC_HAVE_SHUFFLEVECTOR 1
+#endif
+#endif
+
+void fc_transpose_bias_f32(const float *src, int64_t lds, int64_t np, int64_t nl,
+                           const float *bias, float *dst, int64_t ldd, int64_t *p_done,
+                           int64_t *l_done)
+{
+    *p_done = 0;
+    *l_done = 0;
+#ifdef FC_HAVE_SHUFFLEVECTOR
+    typedef float v4 __attribute__((vector_size(16)));
+    const int64_t np4 = np - np % 4, nl4 = nl - nl % 4;
+    for (int64_t p = 0; p < np4; p += 4)
+        for (int64_t l = 0; l < nl4; l += 4) {
+            v4 r0, r1, r2, r3;
+            memcpy(&r0, src + (p + 0) * lds + l, sizeof r0);
+            memcpy(&r1, src + (p + 1) * lds + l, sizeof r1);
+            memcpy(&r2, src + (p + 2) * lds + l, sizeof r2);
+            memcpy(&r3, src + (p + 3) * lds + l, sizeof r3);
+            const v4 t0 = __builtin_shufflevector(r0, r1, 0, 4, 1, 5);
+            const v4 t1 = __builtin_shufflevector(r0, r1, 2, 6, 3, 7);
+            const v4 t2 = __builtin_shufflevector(r2, r3, 0, 4, 1, 5);
+            const v4 t3 = __builtin_shufflevector(r2, r3, 2, 6, 3, 7);
+            v4 c[4] = {__builtin_shufflevector(t0, t2, 0, 1, 4, 5),
+                       __builtin_shufflevector(t0, t2, 2, 3, 6, 7),
+                       __builtin_shufflevector(t1, t3, 0, 1, 4, 5),
+                       __builtin_shufflevector(t1, t3, 2, 3, 6, 7)};
+            for (int k = 0; k < 4; k++) {
+                c[k] += bias ? bias[l + k] : 0.0f;
+                memcpy(dst + (l + k) * ldd + p, &c[k], sizeof c[k]);
+            }
+        }
+    *p_done = np4;
+    *l_done = nl4;
+#else
+    (void)src; (void)lds; (void)np; (void)nl; (void)bias; (void)dst; (void)ldd;
+#endif
+}
+
 /* Clipped tap tables above this many entries are not worth their memory. */
 #define FC_TAP_TABLE_MAX_ENTRIES (INT64_C(1) << 21)
 

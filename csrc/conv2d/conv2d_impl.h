@@ -122,10 +122,18 @@ void FN(fc_store_tile)(const fc_conv2d_desc *d, T *y, int64_t n, int64_t oh,
                                         int64_t np, int64_t nl, const T *bias)
 {
     if (d->layout == FC_LAYOUT_NCHW) {
+        T *dst0 = y + ((n * d->o + oc0) * d->ho + oh) * d->wo + ow0;
+        const int64_t ldd = d->ho * d->wo;
+        int64_t l0 = 0, p0 = 0;
+        if (sizeof(T) == sizeof(float)) /* 4x4 register transposes where available */
+            fc_transpose_bias_f32((const float *)tile, ldc, np, nl,
+                                  (const float *)(bias ? bias + oc0 : NULL), (float *)dst0, ldd,
+                                  &p0, &l0);
+        /* the rest (all of it for doubles, or without vector shuffles) */
         for (int64_t l = 0; l < nl; l++) {
             const T b = bias ? bias[oc0 + l] : (T)0;
-            T *dst = y + ((n * d->o + oc0 + l) * d->ho + oh) * d->wo + ow0;
-            for (int64_t p = 0; p < np; p++)
+            T *dst = dst0 + l * ldd;
+            for (int64_t p = l < l0 ? p0 : 0; p < np; p++)
                 dst[p] = tile[p * ldc + l] + b;
         }
     } else {

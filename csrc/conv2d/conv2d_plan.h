@@ -83,6 +83,14 @@ void fc_pack_weights_f32(const float *w, int64_t G, int64_t Og, int64_t K, int64
 void fc_pack_weights_f64(const double *w, int64_t G, int64_t Og, int64_t K, int64_t OB,
                          int64_t nob, double *wp);
 
+/* dst[l*ldd + p] = src[p*lds + l] + bias[l] (bias may be NULL) for p < *p_done,
+ * l < *l_done: the largest multiples of 4 of np and nl when the compiler has
+ * vector shuffles (4x4 register transposes), else nothing; the caller does the
+ * rest.  The store of the oc-vector form's result tiles to NCHW. */
+void fc_transpose_bias_f32(const float *src, int64_t lds, int64_t np, int64_t nl,
+                           const float *bias, float *dst, int64_t ldd, int64_t *p_done,
+                           int64_t *l_done);
+
 /* Writes an oc-vector result tile (tile[p*ldc + l]: pixel ow0+p of output row oh,
  * channel oc0+l) plus bias into y, in the layout of d, for p < np, l < nl. */
 void fc_store_tile_f32(const fc_conv2d_desc *d, float *y, int64_t n, int64_t oh, int64_t ow0,
