@@ -166,16 +166,23 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
     int64_t r_budget = rows_fit > ext_h ? (rows_fit - ext_h) / d->stride_h + 1 : 1;
     const int64_t base = imax(1, d->n * G);
     const int64_t want = nthreads > 1 ? 4 * (int64_t)nthreads : 1;
-    int64_t nrb = imax(cdiv(d->ho, r_budget), imin(d->ho, cdiv(want, base)));
+    /* Threads split the output channels first when the weights clearly outweigh
+       the input (each thread then streams only its share of the weights, once),
+       the output rows first otherwise (each thread copies only its rows).
+       Measured at 2 threads: 512-channel 7x7 layers 1.2x faster; a 1x7 layer
+       with only 2.3x more weight than input is faster split by rows. */
+    const double w_bytes = (double)Og * (double)pl->K;
+    const double in_bytes = (double)row_elems * (double)(d->h + 2 * d->pad_h);
+    int64_t nchunk = 1;
+    if (!pl->pixel_form && pl->nob > 1 && w_bytes > 3 * in_bytes)
+        nchunk = imin(pl->nob, cdiv(want, base));
+    int64_t nrb = imax(cdiv(d->ho, r_budget), imin(d->ho, cdiv(want, base * nchunk)));
     pl->R = cdiv(d->ho, nrb);
     pl->nrb = cdiv(d->ho, pl->R);
-    pl->nchunk = 1;
-    pl->ob_per_chunk = pl->nob;
-    if (!pl->pixel_form && base * pl->nrb < want && pl->nob > 1) {
-        int64_t nchunk = imin(pl->nob, cdiv(want, base * pl->nrb));
-        pl->ob_per_chunk = cdiv(pl->nob, nchunk);
-        pl->nchunk = cdiv(pl->nob, pl->ob_per_chunk);
-    }
+    if (!pl->pixel_form && base * pl->nrb * nchunk < want && pl->nob > 1)
+        nchunk = imin(pl->nob, cdiv(want, base * pl->nrb));
+    pl->ob_per_chunk = cdiv(pl->nob, nchunk);
+    pl->nchunk = cdiv(pl->nob, pl->ob_per_chunk);
     /* panel rows: the input rows the item's output rows read, every row_step-th
        one (a dilated kernel on one output row reads only kh rows) */
     pl->row_step = pl->R == 1 ? d->dil_h : gcd64(d->stride_h, d->dil_h);
