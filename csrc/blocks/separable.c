@@ -118,13 +118,15 @@ static int sep_plan_make(const fc_conv2d_desc *dw, int64_t o, const fc_ukernel_s
     pl->nob = cdiv(sp->mult, pl->P);
     pl->M = (int)imin(mmax, lim / pl->P);
     pl->Lp = cdiv(wo, V) * V + ((dw->kw - 1) * dw->dil_w) / dw->stride_w;
-    pl->Wp = dw->stride_w * pl->Lp;  /* one slot per stride phase */
     pl->phase_per_tap = 0;
     pl->row_step = 1;                /* every input row of the band */
     pl->PR = (sp->R - 1) * dw->stride_h + (dw->kh - 1) * dw->dil_h + 1;
-    /* + M*V: a flattened call's last vectors run past the last output row
-       (into junk outputs) */
-    pl->panel_elems = pl->PR * pl->Wp + (int64_t)pl->M * V;
+    /* one slot per stride phase; + M*V: a flattened call's last vectors run past
+       the last output row (into junk outputs).  Absurd strides must fail cleanly. */
+    if (__builtin_mul_overflow(dw->stride_w, pl->Lp, &pl->Wp) ||
+        __builtin_mul_overflow(pl->PR, pl->Wp, &pl->panel_elems) ||
+        __builtin_add_overflow(pl->panel_elems, (int64_t)pl->M * V, &pl->panel_elems))
+        return FC_EOVERFLOW;
     sp->srs = sp->flat ? pl->Wp : cdiv(wo, V) * V;
     sp->sld = odd_lines(sp->R * sp->srs + (int64_t)pl->M * V, elsize);
     /* + V: the pixel-vector GEMM loads whole vectors past the band's last pixel */

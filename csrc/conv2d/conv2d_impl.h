@@ -71,6 +71,18 @@ void FN(fc_build_panel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, con
     }
 }
 
+/* The panel of output rows [oh0, oh1) of image n, channels c0 .. c0+Cg-1: the
+ * input rows they read, every row_step-th one. */
+static void FN(build_row_block_panel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
+                                      const T *x, int64_t n, int64_t c0, int64_t Cg, int64_t oh0,
+                                      int64_t oh1, T *panel)
+{
+    const int64_t ih0 = oh0 * d->stride_h - d->pad_h;
+    const int64_t nrows =
+        ((oh1 - oh0 - 1) * d->stride_h + (d->kh - 1) * d->dil_h) / pl->row_step + 1;
+    FN(fc_build_panel)(d, pl, x, n, c0, Cg, ih0, nrows, panel);
+}
+
 /* One block (g, blk) = gb of pack_weights_ordered below.  Writes each packed
  * row of OB weights contiguously, reading the OB source rows side by side (the
  * fastest of the simple orders measured: about 0.45 ns per weight here). */
@@ -226,10 +238,7 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
             const int64_t g = rest % G;
             const int64_t n = rest / G;
             const int64_t oh0 = rb * pl->R, oh1 = imin(d->ho, oh0 + pl->R);
-            const int64_t ih0 = oh0 * d->stride_h - d->pad_h;
-            const int64_t nrows =
-                ((oh1 - oh0 - 1) * d->stride_h + (d->kh - 1) * d->dil_h) / pl->row_step + 1;
-            FN(fc_build_panel)(d, pl, x, n, g * Cg, Cg, ih0, nrows, panel);
+            FN(build_row_block_panel)(d, pl, x, n, g * Cg, Cg, oh0, oh1, panel);
 
             const int64_t b0 = chunk * pl->ob_per_chunk, b1 = imin(pl->nob, b0 + pl->ob_per_chunk);
             for (int64_t blk = b0; blk < b1; blk++) {
@@ -335,10 +344,7 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
             const int64_t g = (it / pl->nrb) % G;
             const int64_t n = it / (pl->nrb * G);
             const int64_t oh0 = rb * pl->R, oh1 = imin(d->ho, oh0 + pl->R);
-            const int64_t ih0 = oh0 * d->stride_h - d->pad_h;
-            const int64_t nrows =
-                ((oh1 - oh0 - 1) * d->stride_h + (d->kh - 1) * d->dil_h) / pl->row_step + 1;
-            FN(fc_build_panel)(d, pl, x, n, g * Cg, Cg, ih0, nrows, panel);
+            FN(build_row_block_panel)(d, pl, x, n, g * Cg, Cg, oh0, oh1, panel);
 
             for (int64_t oh = oh0; oh < oh1; oh++) {
                 const T *prow = panel + (oh - oh0) * d->stride_h / pl->row_step * Cg * pl->Wp;
@@ -432,10 +438,7 @@ static int FN(conv2d_depthwise)(const fc_conv2d_desc *d, const fc_conv2d_plan_t 
             const int64_t g = (it / pl->nrb) % G;
             const int64_t n = it / (pl->nrb * G);
             const int64_t oh0 = rb * pl->R, oh1 = imin(d->ho, oh0 + pl->R);
-            const int64_t ih0 = oh0 * d->stride_h - d->pad_h;
-            const int64_t nrows =
-                ((oh1 - oh0 - 1) * d->stride_h + (d->kh - 1) * d->dil_h) / pl->row_step + 1;
-            FN(fc_build_panel)(d, pl, x, n, g, 1, ih0, nrows, panel);
+            FN(build_row_block_panel)(d, pl, x, n, g, 1, oh0, oh1, panel);
             const int64_t in_pitch = d->stride_h / pl->row_step * pl->Wp;
             /* rows whose kernel meets vertical padding get their own taps (when the
                weights are finite); the rows in between run in one call */
