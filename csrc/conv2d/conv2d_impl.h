@@ -83,29 +83,33 @@ static void FN(build_row_block_panel)(const fc_conv2d_desc *d, const fc_conv2d_p
     FN(fc_build_panel)(d, pl, x, n, c0, Cg, ih0, nrows, panel);
 }
 
-/* One block (g, blk) = gb of pack_weights_ordered below.  Writes each packed
+/* One block (g, blk) = gb of pack_weights_ordered below, written at dst.  Writes each packed
  * row of OB weights contiguously, reading the OB source rows side by side (the
  * fastest of the simple orders measured: about 0.45 ns per weight here). */
 static int FN(pack_weight_block)(const T *w, int64_t Og, int64_t K, int64_t taps, int64_t OB,
-                                 int64_t nob, int64_t gb, T *wp)
+                                 int64_t nob, int64_t gb, T *dst)
 {
     const int64_t g = gb / nob, blk = gb % nob, Cg = K / taps;
     const int64_t nl = imax(0, imin(OB, Og - blk * OB)); /* real output channels */
     const T *src = w + (g * Og + blk * OB) * K;          /* row l: [c][tap] */
-    T *dst = wp + gb * K * OB;
     int finite = 1; /* checked on the way: the weights are read only once */
-    for (int64_t t = 0; t < taps; t++)
-        for (int64_t c = 0; c < Cg; c++) {
-            T *d = dst + (t * Cg + c) * OB;
-            const T *s = src + c * taps + t;
-            for (int64_t l = 0; l < nl; l++) {
-                const T v = s[l * K];
-                d[l] = v;
-                finite &= (v - v) == (T)0; /* NaN - NaN and Inf - Inf are NaN */
+    /* 16 source rows at a time: their read streams fit L1's associativity even
+       when the row length is a multiple of 4 KB apart (512 x 3 x 3 floats) */
+    for (int64_t l0 = 0; l0 < OB; l0 += 16) {
+        const int64_t l1 = imin(OB, l0 + 16), lr = imax(l0, imin(l1, nl));
+        for (int64_t t = 0; t < taps; t++)
+            for (int64_t c = 0; c < Cg; c++) {
+                T *d = dst + (t * Cg + c) * OB;
+                const T *s = src + c * taps + t;
+                for (int64_t l = l0; l < lr; l++) {
+                    const T v = s[l * K];
+                    d[l] = v;
+                    finite &= (v - v) == (T)0; /* NaN - NaN and Inf - Inf are NaN */
+                }
+                for (int64_t l = lr; l < l1; l++)
+                    d[l] = (T)0;
             }
-            for (int64_t l = nl; l < OB; l++)
-                d[l] = (T)0;
-        }
+    }
     return finite;
 }
 
@@ -116,7 +120,7 @@ static void FN(pack_weights_ordered)(const T *w, int64_t G, int64_t Og, int64_t 
                                      int64_t taps, int64_t OB, int64_t nob, T *wp)
 {
     for (int64_t gb = 0; gb < G * nob; gb++)
-        (void)FN(pack_weight_block)(w, Og, K, taps, OB, nob, gb, wp);
+        (void)FN(pack_weight_block)(w, Og, K, taps, OB, nob, gb, wp + gb * K * OB);
 }
 
 /* Packs OIHW weights (O = G*Og rows of K) into [g][block][k][OB], zero-padded
@@ -175,16 +179,21 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
     int err = FC_OK;
 
     /* packed weights [g][block][c][tap][OB] (the OIHW reduction order), the tap
-       tables, row tiles: shared, read-only */
-    int64_t wp_elems = mul4(G, pl->nob, K, OB);
+       tables, row tiles: shared, read-only.  When each work item holds all the
+       output rows (nrb == 1), no two items use the same weight block: each block
+       is then packed by the item that uses it, just before, into a per-thread
+       buffer -- large weights (512 x 512 x 3 x 3) go from memory to the cache
+       and are consumed there, instead of a packed copy making a round trip. */
+    const int lazy = pl->nrb == 1;
+    int64_t wp_elems = lazy ? mul_ok(K, OB) : mul4(G, pl->nob, K, OB);
     if (wp_elems < 0)
         return FC_EOVERFLOW;
     if (wp_elems > FC_MAX_SCRATCH_ELEMS)
         return FC_ENOMEM;
-    T *wp = (T *)malloc((size_t)wp_elems * sizeof(T));
+    T *wp = lazy ? NULL : (T *)malloc((size_t)wp_elems * sizeof(T));
     fc_tap_tables_t tt;
     int rc = fc_tap_tables(d, pl, &tt);
-    if (!wp || rc != FC_OK) {
+    if ((!wp && !lazy) || rc != FC_OK) {
         free(wp);
         fc_tap_tables_free(&tt);
         return rc != FC_OK ? rc : FC_ENOMEM;
@@ -202,7 +211,8 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
     {
         T *panel = (T *)malloc((size_t)pl->panel_elems * sizeof(T));
         T *cbuf = (T *)malloc((size_t)(pl->R * rowlen) * sizeof(T));
-        if (!panel || !cbuf) {
+        T *wlocal = lazy ? (T *)malloc((size_t)wp_elems * sizeof(T)) : NULL;
+        if (!panel || !cbuf || (lazy && !wlocal)) {
 #ifdef _OPENMP
 #pragma omp atomic write
 #endif
@@ -213,8 +223,8 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
 #ifdef _OPENMP
 #pragma omp for schedule(static) nowait
 #endif
-        for (int64_t gb = 0; gb < G * pl->nob; gb++)
-            my_finite &= FN(pack_weight_block)(w, Og, K, 1, OB, pl->nob, gb, wp);
+        for (int64_t gb = 0; gb < (lazy ? 0 : G * pl->nob); gb++)
+            my_finite &= FN(pack_weight_block)(w, Og, K, 1, OB, pl->nob, gb, wp + gb * K * OB);
 #ifdef _OPENMP
 #pragma omp atomic update
 #endif
@@ -223,14 +233,12 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
 #pragma omp barrier
 #endif
         /* padding-only taps may be skipped only when 0 * w is 0 for every weight */
-        const int clip = finite && tt.clip_ok;
-        const fc_row_tile_t *tiles = clip ? tt.tiles_clip : tt.tiles_all;
-        const int64_t ntiles = clip ? tt.ntiles_clip : tt.ntiles_all;
+        const int clip_all = finite && tt.clip_ok;
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
         for (int64_t it = 0; it < pl->items; it++) {
-            if (!panel || !cbuf)
+            if (!panel || !cbuf || (lazy && !wlocal))
                 continue;
             int64_t rest = it;
             const int64_t chunk = rest % pl->nchunk; rest /= pl->nchunk;
@@ -244,7 +252,15 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
             for (int64_t blk = b0; blk < b1; blk++) {
                 const int64_t nl = imin(OB, Og - blk * OB);
                 const int m = (int)cdiv(nl, V);
-                const T *wblk = wp + (g * pl->nob + blk) * K * OB;
+                const T *wblk = lazy ? wlocal : wp + (g * pl->nob + blk) * K * OB;
+                /* a lazily packed block decides for its own outputs: only its
+                   weights meet them */
+                const int clip = lazy ? FN(pack_weight_block)(w, Og, K, 1, OB, pl->nob,
+                                                              g * pl->nob + blk, wlocal) &&
+                                            tt.clip_ok
+                                      : clip_all;
+                const fc_row_tile_t *tiles = clip ? tt.tiles_clip : tt.tiles_all;
+                const int64_t ntiles = clip ? tt.ntiles_clip : tt.ntiles_all;
                 memset(cbuf, 0, (size_t)((oh1 - oh0) * rowlen) * sizeof(T));
                 /* the reduction in cache-sized chunks of channels, so the packed
                    weights of a chunk stay in L1 while every pixel of the item goes
@@ -274,6 +290,7 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
         }
         free(panel);
         free(cbuf);
+        free(wlocal);
     }
     free(wp);
     fc_tap_tables_free(&tt);
@@ -325,7 +342,7 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
 #pragma omp for schedule(static) nowait
 #endif
         for (int64_t g = 0; g < G; g++)
-            my_finite &= FN(pack_weight_block)(w, Og, K, taps, Og, 1, g, wpk);
+            my_finite &= FN(pack_weight_block)(w, Og, K, taps, Og, 1, g, wpk + g * K * Og);
 #ifdef _OPENMP
 #pragma omp atomic update
 #endif
@@ -533,7 +550,7 @@ static int FN(conv2d_pointwise)(const fc_conv2d_desc *d, const fc_conv2d_plan_t 
 #pragma omp for schedule(static)
 #endif
         for (int64_t g = 0; g < G; g++)
-            (void)FN(pack_weight_block)(w, Og, K, 1, Og, 1, g, wpk);
+            (void)FN(pack_weight_block)(w, Og, K, 1, Og, 1, g, wpk + g * K * Og);
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
