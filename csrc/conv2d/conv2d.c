@@ -459,21 +459,25 @@ int fc_resolve_threads(int nthreads, int64_t items)
 #define SFX_DW dw_f32
 #define SFX_DWS dws_f32
 #define SFX_DW3 dw3_f32
+#define SFX_DW5 dw5_f32
 #include "conv2d_impl.h"
 #undef T
 #undef SFX
 #undef SFX_DW
 #undef SFX_DWS
 #undef SFX_DW3
+#undef SFX_DW5
 
 #define T double
 #define SFX f64
 #define SFX_DW dw_f64
 #define SFX_DWS dws_f64
 #define SFX_DW3 dw3_f64
+#define SFX_DW5 dw5_f64
 #include "conv2d_impl.h"
 #undef T
 #undef SFX
 #undef SFX_DW
 #undef SFX_DWS
 #undef SFX_DW3
+#undef SFX_DW5

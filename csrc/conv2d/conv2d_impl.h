@@ -480,12 +480,13 @@ static int FN(conv2d_depthwise)(const fc_conv2d_desc *d, const fc_conv2d_plan_t 
                         /* full-kernel rows in pairs that share input rows, when the
                            vertical stride equals the dilation */
                         const int64_t npair = (nchw && ntap == taps && d->kh > 1 && taps != 9 &&
+                                               taps != 25 &&
                                                d->stride_h == d->dil_h) ? nr / 2 * 2 : 0;
                         if (npair > 0)
                             ks->SFX_DWS(npair, d->wo, d->kh, kw, prow, in_pitch, toff,
                                         w + oc * taps, b, out, d->wo);
                         if (ntap > 0 && npair < nr)
-                            (ntap == 9 ? ks->SFX_DW3 : ks->SFX_DW)(
+                            (ntap == 9 ? ks->SFX_DW3 : ntap == 25 ? ks->SFX_DW5 : ks->SFX_DW)(
                                 nr - npair, d->wo, ntap, prow + (r0 + npair) * in_pitch, in_pitch,
                                 toff + t0, w + oc * taps + t0, b, out + npair * d->wo, d->wo);
                         else if (ntap == 0)

@@ -66,8 +66,10 @@ typedef struct fc_ukernel_set {
     fc_uk_f64 f64[FC_UK_MAX_P + 1][FC_UK_MAX_M + 1];
     fc_dw_f32 dw_f32;
     fc_dw_f64 dw_f64;
-    fc_dw_f32 dw3_f32; /* the same for exactly nine taps (3x3): weights in registers */
+    fc_dw_f32 dw3_f32; /* the same for exactly 9 taps (3x3): weights in registers */
     fc_dw_f64 dw3_f64;
+    fc_dw_f32 dw5_f32; /* ... and for exactly 25 taps (5x5) */
+    fc_dw_f64 dw5_f64;
     fc_dws_f32 dws_f32;
     fc_dws_f64 dws_f64;
     /* FMA throughput probe: iters rounds of max_acc independent vector FMAs;

@@ -184,72 +184,96 @@ FC_DEFINE_UK(double, fc_vd, FC_V64, f64)
         }                                                                               \
     }
 
-/* Depthwise rows for the commonest kernel, 3x3 (any stride or dilation: the taps
- * are just nine panel offsets): the nine weights stay in vector registers for
- * the whole row, so each output vector costs nine loads and nine FMAs. */
-#define FC_DEFINE_DW3(T, VT, VL, SFX)                                                   \
-    FC_UK_INLINE void dw3_chunk_##SFX(const int N, int64_t nvalid, const T *const *p,    \
-                                      const VT *wv, T bias, T *out)                     \
+/* Depthwise rows for the commonest kernels, NT = 9 or 25 taps (3x3, 5x5, 1x9, ...;
+ * any stride or dilation: the taps are just panel offsets): the weights stay in
+ * vector registers for the whole row, so each output vector costs NT loads and
+ * NT FMAs. */
+#define FC_DEFINE_DWK(T, VT, VL, SFX, NT)                                               \
+    FC_UK_INLINE void dwk_chunk_##SFX##_##NT(const int R, const int N, const int64_t *nvalid, \
+                                             const T *const *p, int64_t in_pitch,       \
+                                             const VT *wv, T bias, T *out, int64_t out_pitch) \
     {                                                                                   \
-        VT acc[4], v;                                                                   \
-        _Pragma("GCC unroll 4") for (int k = 0; k < N; k++) acc[k] = (VT){0} + bias;    \
-        _Pragma("GCC unroll 9") for (int t = 0; t < 9; t++)                             \
+        VT acc[2][4], v; /* two rows: twice the independent FMA chains */              \
+        _Pragma("GCC unroll 2") for (int rr = 0; rr < R; rr++)                          \
+            _Pragma("GCC unroll 4") for (int k = 0; k < N; k++)                         \
+                acc[rr][k] = (VT){0} + bias;                                            \
+        _Pragma("GCC unroll 25") for (int t = 0; t < NT; t++)                           \
+            _Pragma("GCC unroll 2") for (int rr = 0; rr < R; rr++)                      \
+                _Pragma("GCC unroll 4") for (int k = 0; k < N; k++) {                   \
+                    memcpy(&v, p[t] + rr * in_pitch + k * VL, sizeof v);                \
+                    acc[rr][k] += v * wv[t];                                            \
+                }                                                                       \
+        _Pragma("GCC unroll 2") for (int rr = 0; rr < R; rr++)                          \
             _Pragma("GCC unroll 4") for (int k = 0; k < N; k++) {                       \
-                memcpy(&v, p[t] + k * VL, sizeof v);                                    \
-                acc[k] += v * wv[t];                                                    \
+                T *o = out + rr * out_pitch + k * VL;                                   \
+                if ((k + 1) * VL <= nvalid[rr]) {                                       \
+                    memcpy(o, &acc[rr][k], sizeof v);                                   \
+                } else {                                                                \
+                    T buf[VL];                                                          \
+                    memcpy(buf, &acc[rr][k], sizeof v);                                 \
+                    for (int64_t l = 0; l < nvalid[rr] - k * VL; l++)                   \
+                        o[l] = buf[l];                                                  \
+                }                                                                       \
             }                                                                           \
-        _Pragma("GCC unroll 4") for (int k = 0; k < N; k++) {                           \
-            if ((k + 1) * VL <= nvalid) {                                               \
-                memcpy(out + k * VL, &acc[k], sizeof v);                                \
-            } else {                                                                    \
-                T buf[VL];                                                              \
-                memcpy(buf, &acc[k], sizeof v);                                         \
-                for (int64_t l = 0; l < nvalid - k * VL; l++)                           \
-                    out[k * VL + l] = buf[l];                                           \
-            }                                                                           \
+    }                                                                                   \
+    FC_UK_INLINE void dwk_pair_##SFX##_##NT(const int R, int64_t r, int64_t nrows,      \
+                                            int64_t wo, const T *const *p, int64_t in_pitch, \
+                                            const VT *wv, T bias, T *out, int64_t out_pitch) \
+    {                                                                                   \
+        const int64_t full = wo - wo % (4 * VL), nv = wo - full;                        \
+        const int64_t four[2] = {4 * VL, 4 * VL};                                       \
+        const T *q[NT];                                                                 \
+        for (int64_t ow = 0; ow < full; ow += 4 * VL) {                                 \
+            for (int t = 0; t < NT; t++)                                                \
+                q[t] = p[t] + ow;                                                       \
+            dwk_chunk_##SFX##_##NT(R, 4, four, q, in_pitch, wv, bias, out + ow, out_pitch); \
+        }                                                                               \
+        for (int t = 0; t < NT; t++)                                                    \
+            q[t] = p[t] + full;                                                         \
+        /* rows packed back to back (out_pitch == wo): a row's last vector may spill  \
+           into the rows after it when those are written later and it stays inside  \
+           the call's rows -- not the pair's first row once its second has full     \
+           chunks (written above) */                                               \
+        const int64_t vend = full + (nv + VL - 1) / VL * VL;                            \
+        int64_t nw[2];                                                                  \
+        for (int rr = 0; rr < 2; rr++)                                                  \
+            nw[rr] = (out_pitch == wo && (r + rr) * wo + vend <= nrows * wo &&           \
+                      (rr == R - 1 || full == 0)) ? vend - full : nv;                    \
+        switch ((nv + VL - 1) / VL) {                                                   \
+        case 1: dwk_chunk_##SFX##_##NT(R, 1, nw, q, in_pitch, wv, bias, out + full, out_pitch); break; \
+        case 2: dwk_chunk_##SFX##_##NT(R, 2, nw, q, in_pitch, wv, bias, out + full, out_pitch); break; \
+        case 3: dwk_chunk_##SFX##_##NT(R, 3, nw, q, in_pitch, wv, bias, out + full, out_pitch); break; \
+        case 4: dwk_chunk_##SFX##_##NT(R, 4, nw, q, in_pitch, wv, bias, out + full, out_pitch); break; \
+        default: break;                                                                 \
         }                                                                               \
     }                                                                                   \
-    static void dw3_rows_##SFX(int64_t nrows, int64_t wo, int64_t ntap, const T *in,    \
-                               int64_t in_pitch, const int64_t *toff, const T *wt, T bias, \
-                               T *out, int64_t out_pitch)                                \
+    static void dwk_rows_##SFX##_##NT(int64_t nrows, int64_t wo, int64_t ntap, const T *in, \
+                                      int64_t in_pitch, const int64_t *toff, const T *wt,   \
+                                      T bias, T *out, int64_t out_pitch)                \
     {                                                                                   \
-        (void)ntap; /* always 9 */                                                      \
-        VT wv[9];                                                                       \
-        for (int t = 0; t < 9; t++)                                                     \
+        (void)ntap; /* always NT */                                                     \
+        VT wv[NT];                                                                      \
+        for (int t = 0; t < NT; t++)                                                    \
             wv[t] = (VT){0} + wt[t];                                                    \
-        const int64_t full = wo - wo % (4 * VL), nv = wo - full;                        \
-        for (int64_t r = 0; r < nrows; r++, in += in_pitch, out += out_pitch) {          \
-            const T *p[9];                                                              \
-            for (int t = 0; t < 9; t++)                                                 \
-                p[t] = in + toff[t];                                                    \
-            for (int64_t ow = 0; ow < full; ow += 4 * VL) {                             \
-                const T *q[9];                                                          \
-                for (int t = 0; t < 9; t++)                                             \
-                    q[t] = p[t] + ow;                                                   \
-                dw3_chunk_##SFX(4, 4 * VL, q, wv, bias, out + ow);                      \
-            }                                                                           \
-            const T *q[9];                                                              \
-            for (int t = 0; t < 9; t++)                                                 \
-                q[t] = p[t] + full;                                                     \
-            /* rows packed back to back (out_pitch == wo) and written in order: a      \
-               row's last vector may spill into the rows after it, which are written   \
-               later, as long as it stays inside the call's rows */                   \
-            const int64_t vend = full + (nv + VL - 1) / VL * VL;                        \
-            const int64_t nw = (out_pitch == wo && r * wo + vend <= nrows * wo) ? vend - full : nv; \
-            switch ((nv + VL - 1) / VL) {                                               \
-            case 1: dw3_chunk_##SFX(1, nw, q, wv, bias, out + full); break;             \
-            case 2: dw3_chunk_##SFX(2, nw, q, wv, bias, out + full); break;             \
-            case 3: dw3_chunk_##SFX(3, nw, q, wv, bias, out + full); break;             \
-            case 4: dw3_chunk_##SFX(4, nw, q, wv, bias, out + full); break;             \
-            default: break;                                                             \
-            }                                                                           \
+        for (int64_t r = 0; r < nrows; r += 2) {                                        \
+            const T *p[NT];                                                             \
+            for (int t = 0; t < NT; t++)                                                \
+                p[t] = in + r * in_pitch + toff[t];                                     \
+            if (r + 1 < nrows)                                                          \
+                dwk_pair_##SFX##_##NT(2, r, nrows, wo, p, in_pitch, wv, bias,           \
+                                      out + r * out_pitch, out_pitch);                  \
+            else                                                                        \
+                dwk_pair_##SFX##_##NT(1, r, nrows, wo, p, in_pitch, wv, bias,           \
+                                      out + r * out_pitch, out_pitch);                  \
         }                                                                               \
     }
 
 FC_DEFINE_DW(float, fc_vf, FC_V32, f32)
 FC_DEFINE_DW(double, fc_vd, FC_V64, f64)
-FC_DEFINE_DW3(float, fc_vf, FC_V32, f32)
-FC_DEFINE_DW3(double, fc_vd, FC_V64, f64)
+FC_DEFINE_DWK(float, fc_vf, FC_V32, f32, 9)
+FC_DEFINE_DWK(double, fc_vd, FC_V64, f64, 9)
+FC_DEFINE_DWK(float, fc_vf, FC_V32, f32, 25)
+FC_DEFINE_DWK(double, fc_vd, FC_V64, f64, 25)
 FC_DEFINE_DW_SHARED(float, fc_vf, FC_V32, f32)
 FC_DEFINE_DW_SHARED(double, fc_vd, FC_V64, f64)
 
@@ -302,8 +326,10 @@ const fc_ukernel_set FC_SET = {
     .max_acc = FC_MAX_ACC,
     .dw_f32 = dw_rows_f32,
     .dw_f64 = dw_rows_f64,
-    .dw3_f32 = dw3_rows_f32,
-    .dw3_f64 = dw3_rows_f64,
+    .dw3_f32 = dwk_rows_f32_9,
+    .dw3_f64 = dwk_rows_f64_9,
+    .dw5_f32 = dwk_rows_f32_25,
+    .dw5_f64 = dwk_rows_f64_25,
     .dws_f32 = dw_rows_shared_f32,
     .dws_f64 = dw_rows_shared_f64,
     .fma_probe_f32 = fma_probe_f32,
