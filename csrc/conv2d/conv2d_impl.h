@@ -204,6 +204,9 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
     const int64_t cpc = pl->cpc;
 
     const int nt = fc_resolve_threads(nthreads, pl->items);
+    /* hand out items in chunks: thousands of tiny items (depthwise planes) would
+       otherwise spend more time in the scheduler than in the kernels */
+    const int64_t sched_chunk = imax(1, pl->items / (16 * (int64_t)nt));
     (void)nt; /* unused in a serial build */
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt)
@@ -235,7 +238,7 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
         /* padding-only taps may be skipped only when 0 * w is 0 for every weight */
         const int clip_all = finite && tt.clip_ok;
 #ifdef _OPENMP
-#pragma omp for schedule(dynamic, 1)
+#pragma omp for schedule(dynamic, sched_chunk)
 #endif
         for (int64_t it = 0; it < pl->items; it++) {
             if (!panel || !cbuf || (lazy && !wlocal))
@@ -324,6 +327,9 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
     int finite = 1;
 
     const int nt = fc_resolve_threads(nthreads, pl->items);
+    /* hand out items in chunks: thousands of tiny items (depthwise planes) would
+       otherwise spend more time in the scheduler than in the kernels */
+    const int64_t sched_chunk = imax(1, pl->items / (16 * (int64_t)nt));
     (void)nt; /* unused in a serial build */
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt)
@@ -352,7 +358,7 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
 #endif
         const int clip = finite; /* see conv2d_dense */
 #ifdef _OPENMP
-#pragma omp for schedule(dynamic, 1)
+#pragma omp for schedule(dynamic, sched_chunk)
 #endif
         for (int64_t it = 0; it < pl->items; it++) {
             if (!panel || !tile)
@@ -432,6 +438,9 @@ static int FN(conv2d_depthwise)(const fc_conv2d_desc *d, const fc_conv2d_plan_t 
     const int64_t full_hi = last >= 0 ? last / d->stride_h + 1 : 0;
 
     const int nt = fc_resolve_threads(nthreads, pl->items);
+    /* hand out items in chunks: thousands of tiny items (depthwise planes) would
+       otherwise spend more time in the scheduler than in the kernels */
+    const int64_t sched_chunk = imax(1, pl->items / (16 * (int64_t)nt));
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt)
 #endif
@@ -446,7 +455,7 @@ static int FN(conv2d_depthwise)(const fc_conv2d_desc *d, const fc_conv2d_plan_t 
             err = FC_ENOMEM;
         }
 #ifdef _OPENMP
-#pragma omp for schedule(dynamic, 1)
+#pragma omp for schedule(dynamic, sched_chunk)
 #endif
         for (int64_t it = 0; it < pl->items; it++) {
             if (!panel || !row)
@@ -535,6 +544,9 @@ static int FN(conv2d_pointwise)(const fc_conv2d_desc *d, const fc_conv2d_plan_t 
         boff[r] = r * Og;     /* packed weights: [c][Og] */
     }
     const int nt = fc_resolve_threads(nthreads, pl->items);
+    /* hand out items in chunks: thousands of tiny items (depthwise planes) would
+       otherwise spend more time in the scheduler than in the kernels */
+    const int64_t sched_chunk = imax(1, pl->items / (16 * (int64_t)nt));
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt)
 #endif
@@ -553,7 +565,7 @@ static int FN(conv2d_pointwise)(const fc_conv2d_desc *d, const fc_conv2d_plan_t 
         for (int64_t g = 0; g < G; g++)
             (void)FN(pack_weight_block)(w, Og, K, 1, Og, 1, g, wpk + g * K * Og);
 #ifdef _OPENMP
-#pragma omp for schedule(dynamic, 1)
+#pragma omp for schedule(dynamic, sched_chunk)
 #endif
         for (int64_t it = 0; it < pl->items; it++) {
             if (!tailbuf || !tile)
