@@ -90,11 +90,16 @@ int fc_conv2d_check(const fc_conv2d_desc *d)
 
 /* ---- planning (type-free) -------------------------------------------------- */
 
-/* Scratch budget of one thread's input panel.  Larger panels mean more output
- * rows per work item, so each L1-sized chunk of packed weights meets more pixels
- * (measured: a 256-channel dilated 33x33 layer runs 1.35x faster at 1 MB than
- * at 256 KB; smaller layers are unaffected, their panels are small anyway). */
-#define FC_PANEL_BUDGET_BYTES (1024 * 1024)
+/* Scratch budget of one thread's input panel: it and the item's results stay in
+ * L2 beside the streaming input and output (measured: 256 KB beats 1 MB by ~10%
+ * on 64-128-channel 28x28-56x56 layers) ... */
+#define FC_PANEL_BUDGET_BYTES (256 * 1024)
+/* ... unless an item would then cover fewer than FC_MIN_ITEM_PIXELS output pixels:
+ * each L1-sized chunk of packed weights should meet that many (a 256-channel
+ * dilated 33x33 layer, 46 KB per panel row, runs ~1.3x faster with 8 rows per
+ * item than with 1); the panel may then grow to FC_PANEL_BUDGET_MAX_BYTES. */
+#define FC_MIN_ITEM_PIXELS 256
+#define FC_PANEL_BUDGET_MAX_BYTES (1024 * 1024)
 /* Input block of the 1x1 GEMM path (conv2d_pointwise). */
 #define FC_POINTWISE_BLOCK_BYTES (64 * 1024)
 /* Packed weights of one reduction chunk, sized to stay in L1 with the panel lines. */
@@ -162,8 +167,15 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
     /* rows per work item: as many as the panel budget allows, but enough work
        items (image x group x row block x channel chunk) for every thread */
     const int64_t ext_h = (d->kh - 1) * d->dil_h + 1;
-    int64_t rows_fit = FC_PANEL_BUDGET_BYTES / elsize / imax(1, row_elems);
+    /* rows per item within the panel budget; but at least enough rows for
+       FC_MIN_ITEM_PIXELS output pixels (so each L1 chunk of packed weights meets
+       that many pixels) when the large budget allows it */
+    const int64_t row_bytes = imax(1, row_elems * elsize);
+    const int64_t rows_fit = FC_PANEL_BUDGET_BYTES / row_bytes;
+    const int64_t rows_fit_max = FC_PANEL_BUDGET_MAX_BYTES / row_bytes;
     int64_t r_budget = rows_fit > ext_h ? (rows_fit - ext_h) / d->stride_h + 1 : 1;
+    const int64_t r_max = rows_fit_max > ext_h ? (rows_fit_max - ext_h) / d->stride_h + 1 : 1;
+    r_budget = imax(r_budget, imin(cdiv(FC_MIN_ITEM_PIXELS, d->wo), r_max));
     const int64_t base = imax(1, d->n * G);
     const int64_t want = nthreads > 1 ? 4 * (int64_t)nthreads : 1;
     /* Threads split the output channels first when the weights clearly outweigh
