@@ -2,21 +2,26 @@
  * conv2d.c -- direct 2-D convolution (dense, 1x1, grouped, depthwise, dilated,
  * strided, asymmetric kernels) driving the shared micro-kernel (ukernel.h).
  *
- * Two forms, chosen per call by which one wastes fewer SIMD lanes:
+ * Forms, chosen per call (fc_conv2d_plan), mostly by which one wastes fewer
+ * SIMD lanes:
  *
- *  oc-vector form (dense and grouped with many channels per group)
- *     Weights are packed once per call into blocks of OB = M*V output channels,
- *     [group][block][k][OB], zero-padded.  For each work item (image, group,
+ *  oc-vector form (dense, and grouped with many channels per group)
+ *     Weights are packed into blocks of OB = M*V output channels,
+ *     [group][block][c][tap][OB], zero-padded.  For each work item (image, group,
  *     block of output rows, chunk of output-channel blocks) the needed input
- *     rows are copied into a zero-padded per-thread panel [c][row][Wp]; the
- *     micro-kernel broadcasts panel pixels (stride and dilation only change the
- *     offsets) against the packed weight vectors.  No im2col buffer.
+ *     rows are copied into a zero-padded per-thread panel (see build_panel in
+ *     conv2d_impl.h); the micro-kernel broadcasts panel pixels against the packed
+ *     weight vectors, the reduction in L1-sized chunks of channels, padding-only
+ *     taps skipped through per-class tap tables.  No im2col buffer.
  *
- *  pixel-vector form (depthwise and groups with few output channels)
- *     The panel stores each input row split into `stride_w` phases, so that the
- *     input pixels of V consecutive outputs are one contiguous vector load for
- *     every tap; the micro-kernel loads pixel vectors and broadcasts weights
- *     straight from the OIHW array.
+ *  pixel-vector form (groups with few output channels)
+ *     The same panel, read as vectors of consecutive output pixels; the
+ *     micro-kernel broadcasts weights packed [tap][c][Og].
+ *
+ *  depthwise (one input channel per group): per-ISA row kernels over the panel.
+ *
+ *  1x1, unit stride, unpadded, NCHW: a blocked GEMM per image (conv2d_pointwise)
+ *     in the pixel-vector form, reading the input in place.
  *
  * Padding is the zeros of the panel: no per-element branches, and padded taps
  * multiply real zeros exactly like the oracle.  Every output element is reduced
@@ -210,8 +215,9 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
     if (pl->panel_elems < 0)
         return FC_EOVERFLOW;
     /* A 1x1 unpadded unit-stride convolution on one (flattened) row is a plain
-       GEMM (conv2d_pointwise): the row is cut into pixel blocks whose input, all
-       channels, fits the L2 budget; enough blocks that one image feeds every thread. */
+       GEMM (conv2d_pointwise): the row is cut into pixel blocks of about
+       FC_POINTWISE_BLOCK_BYTES of input (all channels); enough blocks that one
+       image feeds every thread. */
     pl->ncc = 1;
     pl->cc_len = d->wo;
     pl->direct = pl->pixel_form && d->kh == 1 && d->kw == 1 && d->stride_h == 1 &&

@@ -22,8 +22,8 @@ typedef struct fc_conv2d_plan_t {
     int64_t nchunk, ob_per_chunk; /* output-channel chunks per work item            */
     int64_t cpc;            /* oc-vector form: channels per cache chunk of the      */
                             /*   reduction (tap tables are laid out chunk by chunk) */
-    int64_t ncc, cc_len;    /* pixel form: column chunks per row and their length   */
-    int direct;             /* pixel form: read the input in place, no panel        */
+    int64_t ncc, cc_len;    /* 1x1 GEMM path: pixel blocks per image, their length  */
+    int direct;             /* take the 1x1 GEMM path (input read in place)         */
     int64_t panel_elems;
     int64_t items;      /* total work items                                         */
 } fc_conv2d_plan_t;
