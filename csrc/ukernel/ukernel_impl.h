@@ -36,7 +36,9 @@ typedef double fc_vd __attribute__((vector_size(FC_VBYTES)));
                 if (accumulate)                                                     \
                     memcpy(&acc[p][m], c + p * ldc + m * VL, sizeof(VT));           \
             }                                                                       \
-        for (int64_t r = 0; r < k; r++) {                                           \
+        /* two steps per iteration: measured 10% faster on 1x1 layers (P = 13), \
+           2-4% on 3x3 ones; four is slower again */                           \
+        _Pragma("GCC unroll 2") for (int64_t r = 0; r < k; r++) {                   \
             const T *ar = a + aoff[r];                                              \
             const T *br = b + boff[r];                                              \
             VT av[FC_UK_MAX_M];                                                     \
