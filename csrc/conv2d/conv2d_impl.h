@@ -205,8 +205,14 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
 
     const int nt = fc_resolve_threads(nthreads, pl->items);
     /* hand out items in chunks: thousands of tiny items (depthwise planes) would
-       otherwise spend more time in the scheduler than in the kernels */
-    const int64_t sched_chunk = imax(1, pl->items / (16 * (int64_t)nt));
+       otherwise spend more time in the scheduler than in the kernels.  When
+       there are fewer panels than threads (the output channels are split to
+       feed them), a thread takes a run of the chunks of one panel (items are
+       numbered chunk first), so that it builds the panel once. */
+    const int64_t panels = pl->items / pl->nchunk;
+    const int64_t sched_chunk =
+        imax(imax(1, pl->items / (16 * (int64_t)nt)),
+             panels < nt ? cdiv(pl->nchunk, cdiv(nt, panels)) : 1);
     (void)nt; /* unused in a serial build */
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt)
@@ -221,6 +227,7 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
 #endif
             err = FC_ENOMEM;
         }
+        int64_t panel_key = -1; /* the (image, group, row block) in the panel */
         /* weights are packed (and checked) by all threads */
         int my_finite = 1;
 #ifdef _OPENMP
@@ -249,7 +256,12 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
             const int64_t g = rest % G;
             const int64_t n = rest / G;
             const int64_t oh0 = rb * pl->R, oh1 = imin(d->ho, oh0 + pl->R);
-            FN(build_row_block_panel)(d, pl, x, n, g * Cg, Cg, oh0, oh1, panel);
+            /* consecutive items of a thread that differ only in their chunk of
+               output channels share the panel: built once */
+            const int64_t key = it / pl->nchunk;
+            if (key != panel_key)
+                FN(build_row_block_panel)(d, pl, x, n, g * Cg, Cg, oh0, oh1, panel);
+            panel_key = key;
 
             const int64_t b0 = chunk * pl->ob_per_chunk, b1 = imin(pl->nob, b0 + pl->ob_per_chunk);
             for (int64_t blk = b0; blk < b1; blk++) {
