@@ -112,6 +112,7 @@ static int sep_plan_make(const fc_conv2d_desc *dw, int64_t o, const fc_ukernel_s
     sp->flat = dw->stride_h == 1;
     const int64_t mmax = sp->flat ? FC_UK_MAX_M : imin(cdiv(wo, V), FC_UK_MAX_M);
     const int64_t ntile = cdiv(sp->mult, imin(imax(1, lim / mmax), FC_UK_MAX_P));
+    pl->ks = ks;
     pl->V = V;
     pl->K = dw->kh * dw->kw;
     pl->P = (int)cdiv(sp->mult, ntile);

@@ -120,6 +120,7 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
     const int lim = ks->max_acc;
     const int64_t G = d->groups, Cg = d->c / G, Og = d->o / G;
     memset(pl, 0, sizeof *pl);
+    pl->ks = ks;
     pl->V = V;
     pl->K = Cg * d->kh * d->kw;
 
@@ -478,6 +479,7 @@ int fc_resolve_threads(int nthreads, int64_t items)
 #define SFX_DWS dws_f32
 #define SFX_DW3 dw3_f32
 #define SFX_DW5 dw5_f32
+#define SFX_PANEL_ROWS panel_rows_f32
 #include "conv2d_impl.h"
 #undef T
 #undef SFX
@@ -485,6 +487,7 @@ int fc_resolve_threads(int nthreads, int64_t items)
 #undef SFX_DWS
 #undef SFX_DW3
 #undef SFX_DW5
+#undef SFX_PANEL_ROWS
 
 #define T double
 #define SFX f64
@@ -492,6 +495,7 @@ int fc_resolve_threads(int nthreads, int64_t items)
 #define SFX_DWS dws_f64
 #define SFX_DW3 dw3_f64
 #define SFX_DW5 dw5_f64
+#define SFX_PANEL_ROWS panel_rows_f64
 #include "conv2d_impl.h"
 #undef T
 #undef SFX
@@ -499,3 +503,4 @@ int fc_resolve_threads(int nthreads, int64_t items)
 #undef SFX_DWS
 #undef SFX_DW3
 #undef SFX_DW5
+#undef SFX_PANEL_ROWS

@@ -13,60 +13,37 @@
  * consecutive output pixels are consecutive in memory for every tap, whatever the
  * stride (unit-stride broadcasts or vector loads in the micro-kernel).  Also the
  * depthwise stage of the fused separable convolution (csrc/blocks/separable.c).
- * Rows are short (tens of elements): inline vectorised loops beat calls to
- * memcpy/memset, which GCC would otherwise substitute for them. */
-#if defined(__GNUC__) && !defined(__clang__)
-__attribute__((optimize("no-tree-loop-distribute-patterns")))
-#endif
+ * The rows are written by the instruction set's own vector code (panel_rows),
+ * one call per channel and slot. */
 void FN(fc_build_panel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, const T *x,
                         int64_t n, int64_t c0, int64_t Cg, int64_t ih0, int64_t nrows,
                         T *panel)
 {
-    const int64_t sw = d->stride_w, Lp = pl->Lp, W = d->w;
-    const int64_t nslot = pl->Wp / Lp;
-    /* Which t of each slot hold real pixels (0 <= t*sw + q - pw < W) is the same
-       for every row and channel: worked out once here, not per row. */
-    enum { NSL = 16 };
-    fc_slot_range_t sl[NSL];
-    for (int64_t s0 = 0; s0 < nslot; s0 += NSL) {
-        const int64_t ns = imin(NSL, nslot - s0);
-        for (int64_t k = 0; k < ns; k++)
-            sl[k] = fc_slot_range(d, pl, s0 + k);
+    const int64_t sw = d->stride_w, Lp = pl->Lp, W = d->w, step = pl->row_step;
+    const int64_t nslot = pl->Wp / Lp, pitch = Cg * pl->Wp; /* panel row to row */
+    /* rows [rlo, rhi) are inside the image, the others are zeros */
+    const int64_t rlo = imin(nrows, ih0 >= 0 ? 0 : cdiv(-ih0, step));
+    const int64_t rhi = imax(rlo, imin(nrows, d->h - 1 - ih0 >= 0 ? (d->h - 1 - ih0) / step + 1 : 0));
+    for (int64_t k = 0; k < nslot; k++) {
+        /* which t of the slot hold real pixels (0 <= t*sw + q - pw < W) */
+        const fc_slot_range_t sl = fc_slot_range(d, pl, k);
         for (int64_t c = 0; c < Cg; c++) {
-            for (int64_t row = 0; row < nrows; row++) {
-                T *dst = panel + (row * Cg + c) * pl->Wp + s0 * Lp;
-                const int64_t ih = ih0 + row * pl->row_step;
-                if (ih < 0 || ih >= d->h) {
-                    for (int64_t t = 0; t < ns * Lp; t++)
-                        dst[t] = (T)0;
-                    continue;
-                }
-                for (int64_t k = 0; k < ns; k++) {
-                    T *dq = dst + k * Lp;
-                    const int64_t tlo = sl[k].tlo, thi = sl[k].thi, iw0 = sl[k].iw0;
-                    for (int64_t t = 0; t < tlo; t++)
-                        dq[t] = (T)0;
-                    if (d->layout == FC_LAYOUT_NCHW) {
-                        const T *src = x + ((n * d->c + c0 + c) * d->h + ih) * W + iw0;
-                        if (sw == 1)
-                            for (int64_t t = tlo; t < thi; t++)
-                                dq[t] = src[t - tlo];
-                        else if (sw == 2) /* constant stride: vectorises as a deinterleave */
-                            for (int64_t t = tlo; t < thi; t++)
-                                dq[t] = src[(t - tlo) * 2];
-                        else
-                            for (int64_t t = tlo; t < thi; t++)
-                                dq[t] = src[(t - tlo) * sw];
-                    } else {
-                        const int64_t C = d->c;
-                        const T *src = x + ((n * d->h + ih) * W + iw0) * C + c0 + c;
-                        for (int64_t t = tlo; t < thi; t++)
-                            dq[t] = src[(t - tlo) * sw * C];
-                    }
-                    for (int64_t t = thi; t < Lp; t++)
-                        dq[t] = (T)0;
-                }
-            }
+            T *dst = panel + c * pl->Wp + k * Lp;
+            for (int64_t row = 0; row < nrows; row++) /* rows of zeros, rarely many */
+                if (row < rlo || row >= rhi)
+                    for (int64_t t = 0; t < Lp; t++)
+                        dst[row * pitch + t] = (T)0;
+            if (rhi == rlo)
+                continue;
+            const int64_t ih = ih0 + rlo * step;
+            if (d->layout == FC_LAYOUT_NCHW)
+                pl->ks->SFX_PANEL_ROWS(x + ((n * d->c + c0 + c) * d->h + ih) * W + sl.iw0,
+                                       step * W, sw, rhi - rlo, sl.tlo, sl.thi, Lp,
+                                       dst + rlo * pitch, pitch);
+            else
+                pl->ks->SFX_PANEL_ROWS(x + ((n * d->h + ih) * W + sl.iw0) * d->c + c0 + c,
+                                       step * W * d->c, sw * d->c, rhi - rlo, sl.tlo, sl.thi,
+                                       Lp, dst + rlo * pitch, pitch);
         }
     }
 }

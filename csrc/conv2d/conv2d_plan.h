@@ -26,6 +26,7 @@ typedef struct fc_conv2d_plan_t {
     int direct;             /* take the 1x1 GEMM path (input read in place)         */
     int64_t panel_elems;
     int64_t items;      /* total work items                                         */
+    const fc_ukernel_set *ks; /* the instruction set's kernels                      */
 } fc_conv2d_plan_t;
 
 /* A run of output pixels along a row and the kernel columns [jlo, jhi) that can

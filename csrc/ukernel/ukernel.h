@@ -72,6 +72,14 @@ typedef struct fc_ukernel_set {
     fc_dw_f64 dw5_f64;
     fc_dws_f32 dws_f32;
     fc_dws_f64 dws_f64;
+    /* Rows of conv2d's input panels, with this ISA's vectors: for r < nrows,
+       row = dst + r*dst_pitch gets zeros in [0, tlo) and [thi, len) and
+       row[t] = src[r*src_pitch + (t - tlo)*stride] in between (stride 1 and 2
+       vectorise: a copy, a deinterleave) */
+    void (*panel_rows_f32)(const float *src, int64_t src_pitch, int64_t stride, int64_t nrows,
+                           int64_t tlo, int64_t thi, int64_t len, float *dst, int64_t dst_pitch);
+    void (*panel_rows_f64)(const double *src, int64_t src_pitch, int64_t stride, int64_t nrows,
+                           int64_t tlo, int64_t thi, int64_t len, double *dst, int64_t dst_pitch);
     /* FMA throughput probe: iters rounds of max_acc independent vector FMAs;
        returns the flops done (bench/compare.py turns them into the machine's peak) */
     double (*fma_probe_f32)(int64_t iters, float *sink);

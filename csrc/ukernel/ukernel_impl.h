@@ -279,6 +279,43 @@ FC_DEFINE_DWK(double, fc_vd, FC_V64, f64, 25)
 FC_DEFINE_DW_SHARED(float, fc_vf, FC_V32, f32)
 FC_DEFINE_DW_SHARED(double, fc_vd, FC_V64, f64)
 
+/* Panel rows (see ukernel.h).  Rows are short (tens of elements): inline
+ * vectorised loops beat calls to memcpy/memset, which GCC would otherwise
+ * substitute for them. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define FC_NO_MEMCPY_SUBST __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#else
+#define FC_NO_MEMCPY_SUBST
+#endif
+#define FC_DEFINE_PANEL_ROWS(T, SFX)                                                    \
+    FC_NO_MEMCPY_SUBST static void panel_rows_##SFX(const T *src, int64_t src_pitch,    \
+                                                    int64_t stride, int64_t nrows,      \
+                                                    int64_t tlo, int64_t thi, int64_t len, \
+                                                    T *dst, int64_t dst_pitch)          \
+    {                                                                                   \
+        const int64_t n = thi - tlo;                                                    \
+        for (int64_t r = 0; r < nrows; r++) {                                           \
+            const T *s = src + r * src_pitch;                                           \
+            T *d = dst + r * dst_pitch;                                                 \
+            for (int64_t t = 0; t < tlo; t++)                                           \
+                d[t] = (T)0;                                                            \
+            T *dd = d + tlo;                                                            \
+            if (stride == 1)                                                            \
+                for (int64_t t = 0; t < n; t++)                                         \
+                    dd[t] = s[t];                                                       \
+            else if (stride == 2) /* constant stride: vectorises as a deinterleave */   \
+                for (int64_t t = 0; t < n; t++)                                         \
+                    dd[t] = s[2 * t];                                                   \
+            else                                                                        \
+                for (int64_t t = 0; t < n; t++)                                         \
+                    dd[t] = s[t * stride];                                              \
+            for (int64_t t = thi; t < len; t++)                                         \
+                d[t] = (T)0;                                                            \
+        }                                                                               \
+    }
+FC_DEFINE_PANEL_ROWS(float, f32)
+FC_DEFINE_PANEL_ROWS(double, f64)
+
 /* FMA peak probe: FC_MAX_ACC independent chains, enough to cover the FMA
  * latency on every supported core. */
 static double fma_probe_f32(int64_t iters, float *sink)
@@ -334,6 +371,8 @@ const fc_ukernel_set FC_SET = {
     .dw5_f64 = dwk_rows_f64_25,
     .dws_f32 = dw_rows_shared_f32,
     .dws_f64 = dw_rows_shared_f64,
+    .panel_rows_f32 = panel_rows_f32,
+    .panel_rows_f64 = panel_rows_f64,
     .fma_probe_f32 = fma_probe_f32,
 #define FC_TILE(P, M) [P][M] = FC_UK_NAME(f32, P, M),
     .f32 = {
