@@ -365,6 +365,8 @@ def test_out_overlapping_input(isa, rng):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name,xs,ws,kw", [
     ("dense", (1, 3, 8, 9), (5, 3, 3, 3), dict(padding=1)),
+    # the non-finite weights land in the vectorised part of the weight packing
+    ("dense wide", (1, 16, 8, 9), (32, 16, 3, 3), dict(padding=1)),
     ("depthwise", (1, 4, 8, 9), (8, 1, 3, 3), dict(padding=1, groups=4)),
     ("strided", (1, 3, 9, 9), (4, 3, 3, 3), dict(stride=2)),
     ("NHWC grouped", (1, 8, 9, 4), (6, 2, 3, 3), dict(padding=1, groups=2, layout="NHWC")),

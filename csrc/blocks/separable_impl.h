@@ -133,7 +133,7 @@ int FN(fc_separable_conv2d)(const fc_conv2d_desc *dw, int64_t o, const T *x, con
         pao[r] = ppl->pixel_form ? r * sp.ldD : r * OB;
         pbo[r] = ppl->pixel_form ? r * OB : r * sp.ldD;
     }
-    FN(fc_pack_weights)(pw_w, 1, o, Cm, OB, nob, wpk);
+    FN(fc_pack_weights)(ks, pw_w, 1, o, Cm, OB, nob, wpk);
     for (int64_t oc = 0; bias && oc < o; oc++) {
         double s = pw_b ? (double)pw_b[oc] : 0.0;
         for (int64_t c = 0; dw_b && c < Cm; c++)

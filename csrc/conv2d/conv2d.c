@@ -381,14 +381,18 @@ static int64_t fill_tap_table(const fc_conv2d_desc *d, const fc_conv2d_plan_t *p
     const int64_t Cg = d->c / d->groups, taps = d->kh * d->kw, K = pl->K;
     int64_t r = 0;
     /* chunk by chunk of channels (the cache blocking of the driver); inside a
-       chunk tap-major, so consecutive steps walk the panel with one stride */
+       chunk tap-major, so consecutive steps walk the panel with one stride.
+       Channel c of a tap is c*taps*OB further in the packed weights and c*Wp
+       further in the panel: the offsets of channel 0 are worked out once. */
     for (int64_t c0 = 0; c0 < Cg; c0 += pl->cpc)
         for (int64_t i = ilo; i < ihi; i++)
-            for (int64_t j = jlo; j < jhi; j++)
+            for (int64_t j = jlo; j < jhi; j++) {
+                const int64_t w0 = (i * d->kw + j) * pl->OB, p0 = fc_panel_offset(d, pl, 0, i, j);
                 for (int64_t c = c0; c < imin(Cg, c0 + pl->cpc); c++, r++) {
-                    tab[r] = (c * taps + i * d->kw + j) * pl->OB;
-                    tab[K + r] = fc_panel_offset(d, pl, c, i, j);
+                    tab[r] = w0 + c * taps * pl->OB;
+                    tab[K + r] = p0 + c * pl->Wp;
                 }
+            }
     return Cg ? r / Cg : 0;
 }
 
@@ -480,6 +484,7 @@ int fc_resolve_threads(int nthreads, int64_t items)
 #define SFX_DW3 dw3_f32
 #define SFX_DW5 dw5_f32
 #define SFX_PANEL_ROWS panel_rows_f32
+#define SFX_PACK_ROWS pack_rows_f32
 #include "conv2d_impl.h"
 #undef T
 #undef SFX
@@ -488,6 +493,7 @@ int fc_resolve_threads(int nthreads, int64_t items)
 #undef SFX_DW3
 #undef SFX_DW5
 #undef SFX_PANEL_ROWS
+#undef SFX_PACK_ROWS
 
 #define T double
 #define SFX f64
@@ -496,6 +502,7 @@ int fc_resolve_threads(int nthreads, int64_t items)
 #define SFX_DW3 dw3_f64
 #define SFX_DW5 dw5_f64
 #define SFX_PANEL_ROWS panel_rows_f64
+#define SFX_PACK_ROWS pack_rows_f64
 #include "conv2d_impl.h"
 #undef T
 #undef SFX
@@ -504,3 +511,4 @@ int fc_resolve_threads(int nthreads, int64_t items)
 #undef SFX_DW3
 #undef SFX_DW5
 #undef SFX_PANEL_ROWS
+#undef SFX_PACK_ROWS

@@ -60,16 +60,21 @@ static void FN(build_row_block_panel)(const fc_conv2d_desc *d, const fc_conv2d_p
     FN(fc_build_panel)(d, pl, x, n, c0, Cg, ih0, nrows, panel);
 }
 
-/* One block (g, blk) = gb of pack_weights_ordered below, written at dst.  Writes each packed
- * row of OB weights contiguously, reading the OB source rows side by side (the
- * fastest of the simple orders measured: about 0.45 ns per weight here). */
-static int FN(pack_weight_block)(const T *w, int64_t Og, int64_t K, int64_t taps, int64_t OB,
-                                 int64_t nob, int64_t gb, T *dst)
+/* One block gb = (g, blk) of the packed weights [g][block][r][OB] (zero-padded
+ * past Og), written at dst; returns 1 when its weights are all finite (checked
+ * on the way: they are read once).  The reduction index r runs over (tap,
+ * channel) pairs in (c, tap) order when taps == 1: a transpose of the block's OB
+ * rows, the ISA's pack_rows.  In (tap, c) order otherwise: each packed row of OB
+ * weights written contiguously, reading the OB source rows side by side. */
+static int FN(pack_weight_block)(const fc_ukernel_set *ks, const T *w, int64_t Og, int64_t K,
+                                 int64_t taps, int64_t OB, int64_t nob, int64_t gb, T *dst)
 {
     const int64_t g = gb / nob, blk = gb % nob, Cg = K / taps;
     const int64_t nl = imax(0, imin(OB, Og - blk * OB)); /* real output channels */
     const T *src = w + (g * Og + blk * OB) * K;          /* row l: [c][tap] */
-    int finite = 1; /* checked on the way: the weights are read only once */
+    if (taps == 1)
+        return ks->SFX_PACK_ROWS(src, K, nl, K, OB, dst);
+    int finite = 1;
     /* 16 source rows at a time: their read streams fit L1's associativity even
        when the row length is a multiple of 4 KB apart (512 x 3 x 3 floats) */
     for (int64_t l0 = 0; l0 < OB; l0 += 16) {
@@ -90,22 +95,13 @@ static int FN(pack_weight_block)(const T *w, int64_t Og, int64_t K, int64_t taps
     return finite;
 }
 
-/* Packs OIHW weights (O = G*Og rows of K = Cg*taps) into [g][block][r][OB],
- * zero-padded past Og, with the reduction index r running over (tap, channel)
- * pairs in (c, tap) order when taps == 1 and in (tap, c) order otherwise. */
-static void FN(pack_weights_ordered)(const T *w, int64_t G, int64_t Og, int64_t K,
-                                     int64_t taps, int64_t OB, int64_t nob, T *wp)
-{
-    for (int64_t gb = 0; gb < G * nob; gb++)
-        (void)FN(pack_weight_block)(w, Og, K, taps, OB, nob, gb, wp + gb * K * OB);
-}
-
 /* Packs OIHW weights (O = G*Og rows of K) into [g][block][k][OB], zero-padded
  * past Og: the a-operand of the oc-vector micro-kernel (also used by deform). */
-void FN(fc_pack_weights)(const T *w, int64_t G, int64_t Og, int64_t K, int64_t OB,
-                         int64_t nob, T *wp)
+void FN(fc_pack_weights)(const fc_ukernel_set *ks, const T *w, int64_t G, int64_t Og,
+                         int64_t K, int64_t OB, int64_t nob, T *wp)
 {
-    FN(pack_weights_ordered)(w, G, Og, K, 1, OB, nob, wp);
+    for (int64_t gb = 0; gb < G * nob; gb++)
+        (void)FN(pack_weight_block)(ks, w, Og, K, 1, OB, nob, gb, wp + gb * K * OB);
 }
 
 /* out[oc][oh][ow0 + p] = tile[p][l] + bias, for p < np, l < nl; oc = oc0 + l
@@ -211,7 +207,7 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
 #pragma omp for schedule(static) nowait
 #endif
         for (int64_t gb = 0; gb < (lazy ? 0 : G * pl->nob); gb++)
-            my_finite &= FN(pack_weight_block)(w, Og, K, 1, OB, pl->nob, gb, wp + gb * K * OB);
+            my_finite &= FN(pack_weight_block)(ks, w, Og, K, 1, OB, pl->nob, gb, wp + gb * K * OB);
 #ifdef _OPENMP
 #pragma omp atomic update
 #endif
@@ -247,7 +243,7 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                 const T *wblk = lazy ? wlocal : wp + (g * pl->nob + blk) * K * OB;
                 /* a lazily packed block decides for its own outputs: only its
                    weights meet them */
-                const int clip = lazy ? FN(pack_weight_block)(w, Og, K, 1, OB, pl->nob,
+                const int clip = lazy ? FN(pack_weight_block)(ks, w, Og, K, 1, OB, pl->nob,
                                                               g * pl->nob + blk, wlocal) &&
                                             tt.clip_ok
                                       : clip_all;
@@ -337,7 +333,7 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
 #pragma omp for schedule(static) nowait
 #endif
         for (int64_t g = 0; g < G; g++)
-            my_finite &= FN(pack_weight_block)(w, Og, K, taps, Og, 1, g, wpk + g * K * Og);
+            my_finite &= FN(pack_weight_block)(ks, w, Og, K, taps, Og, 1, g, wpk + g * K * Og);
 #ifdef _OPENMP
 #pragma omp atomic update
 #endif
@@ -552,7 +548,7 @@ static int FN(conv2d_pointwise)(const fc_conv2d_desc *d, const fc_conv2d_plan_t 
 #pragma omp for schedule(static)
 #endif
         for (int64_t g = 0; g < G; g++)
-            (void)FN(pack_weight_block)(w, Og, K, 1, Og, 1, g, wpk + g * K * Og);
+            (void)FN(pack_weight_block)(ks, w, Og, K, 1, Og, 1, g, wpk + g * K * Og);
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, sched_chunk)
 #endif

@@ -79,10 +79,10 @@ int64_t fc_panel_offset(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, int
 
 /* Packs OIHW weights into the oc-vector micro-kernel's a-operand
  * [g][block][k][OB] (zero-padded past Og); wp holds G*nob*K*OB elements. */
-void fc_pack_weights_f32(const float *w, int64_t G, int64_t Og, int64_t K, int64_t OB,
-                         int64_t nob, float *wp);
-void fc_pack_weights_f64(const double *w, int64_t G, int64_t Og, int64_t K, int64_t OB,
-                         int64_t nob, double *wp);
+void fc_pack_weights_f32(const fc_ukernel_set *ks, const float *w, int64_t G, int64_t Og,
+                         int64_t K, int64_t OB, int64_t nob, float *wp);
+void fc_pack_weights_f64(const fc_ukernel_set *ks, const double *w, int64_t G, int64_t Og,
+                         int64_t K, int64_t OB, int64_t nob, double *wp);
 
 /* dst[l*ldd + p] = src[p*lds + l] + bias[l] (bias may be NULL) for p < *p_done,
  * l < *l_done: the largest multiples of 4 of np and nl when the compiler has

@@ -131,7 +131,7 @@ static int FN(deform_run)(const fc_deform_desc *d, const deform_plan_t *dp, cons
             for (int64_t t = 0; t < KK; t++)
                 for (int64_t c = 0; c < Cg; c++)
                     wperm[o * K + t * Cg + c] = w[o * K + c * KK + t];
-        FN(fc_pack_weights)(wperm, G, Og, K, OB, dp->nob, wp);
+        FN(fc_pack_weights)(ks, wperm, G, Og, K, OB, dp->nob, wp);
         free(wperm);
         for (int64_t r = 0; r < K; r++) {
             aoff[r] = r * OB;

@@ -80,6 +80,12 @@ typedef struct fc_ukernel_set {
                            int64_t tlo, int64_t thi, int64_t len, float *dst, int64_t dst_pitch);
     void (*panel_rows_f64)(const double *src, int64_t src_pitch, int64_t stride, int64_t nrows,
                            int64_t tlo, int64_t thi, int64_t len, double *dst, int64_t dst_pitch);
+    /* Weight packing, a transpose: dst[k*OB + l] = src[l*ld + k] for l < nl,
+       k < K, and 0 for nl <= l < OB; returns 1 when every weight read is finite */
+    int (*pack_rows_f32)(const float *src, int64_t ld, int64_t nl, int64_t K, int64_t OB,
+                         float *dst);
+    int (*pack_rows_f64)(const double *src, int64_t ld, int64_t nl, int64_t K, int64_t OB,
+                         double *dst);
     /* FMA throughput probe: iters rounds of max_acc independent vector FMAs;
        returns the flops done (bench/compare.py turns them into the machine's peak) */
     double (*fma_probe_f32)(int64_t iters, float *sink);

@@ -316,6 +316,91 @@ FC_DEFINE_DW_SHARED(double, fc_vd, FC_V64, f64)
 FC_DEFINE_PANEL_ROWS(float, f32)
 FC_DEFINE_PANEL_ROWS(double, f64)
 
+/* Weight packing (see ukernel.h): 4x4 (float) or 2x2 (double) register
+ * transposes of 16-byte vectors where the compiler has vector shuffles, a block
+ * of 16 reduction steps at a time (one cache line of each source row, the
+ * packed rows they fill stay in L1); scalar for the edges.  The finiteness
+ * test rides along: x - x is 0 unless x is NaN or infinite. */
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_shufflevector)
+#define FC_UK_SHUFFLE 1
+#endif
+#endif
+#define FC_PACK_SCALAR(T)                                                               \
+    for (int64_t l = 0; l < OB; l++)                                                    \
+        for (int64_t k = (l < lv ? kv : 0); k < K; k++) {                               \
+            const T v = l < nl ? src[l * ld + k] : (T)0;                                \
+            dst[k * OB + l] = v;                                                        \
+            finite &= (v - v) == (T)0;                                                  \
+        }
+static int pack_rows_f32(const float *src, int64_t ld, int64_t nl, int64_t K, int64_t OB,
+                         float *dst)
+{
+    int finite = 1;
+    int64_t lv = 0, kv = 0; /* rows [0, lv) x steps [0, kv) done with vectors */
+#ifdef FC_UK_SHUFFLE
+    typedef float v4 __attribute__((vector_size(16)));
+    typedef int v4i __attribute__((vector_size(16)));
+    v4i ok = (v4i){0} == (v4i){0};
+    lv = nl - nl % 4;
+    kv = K - K % 4;
+    for (int64_t k0 = 0; k0 < kv; k0 += 16)
+        for (int64_t l = 0; l < lv; l += 4)
+            for (int64_t k = k0; k < k0 + 16 && k < kv; k += 4) {
+                v4 r0, r1, r2, r3;
+                memcpy(&r0, src + (l + 0) * ld + k, sizeof r0);
+                memcpy(&r1, src + (l + 1) * ld + k, sizeof r1);
+                memcpy(&r2, src + (l + 2) * ld + k, sizeof r2);
+                memcpy(&r3, src + (l + 3) * ld + k, sizeof r3);
+                ok &= ((r0 - r0) == 0) & ((r1 - r1) == 0) & ((r2 - r2) == 0) & ((r3 - r3) == 0);
+                const v4 t0 = __builtin_shufflevector(r0, r1, 0, 4, 1, 5);
+                const v4 t1 = __builtin_shufflevector(r0, r1, 2, 6, 3, 7);
+                const v4 t2 = __builtin_shufflevector(r2, r3, 0, 4, 1, 5);
+                const v4 t3 = __builtin_shufflevector(r2, r3, 2, 6, 3, 7);
+                const v4 c0 = __builtin_shufflevector(t0, t2, 0, 1, 4, 5);
+                const v4 c1 = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
+                const v4 c2 = __builtin_shufflevector(t1, t3, 0, 1, 4, 5);
+                const v4 c3 = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
+                memcpy(dst + (k + 0) * OB + l, &c0, sizeof c0);
+                memcpy(dst + (k + 1) * OB + l, &c1, sizeof c1);
+                memcpy(dst + (k + 2) * OB + l, &c2, sizeof c2);
+                memcpy(dst + (k + 3) * OB + l, &c3, sizeof c3);
+            }
+    for (int q = 0; q < 4; q++)
+        finite &= ok[q] != 0;
+#endif
+    FC_PACK_SCALAR(float)
+    return finite;
+}
+static int pack_rows_f64(const double *src, int64_t ld, int64_t nl, int64_t K, int64_t OB,
+                         double *dst)
+{
+    int finite = 1;
+    int64_t lv = 0, kv = 0;
+#ifdef FC_UK_SHUFFLE
+    typedef double v2 __attribute__((vector_size(16)));
+    typedef long long v2i __attribute__((vector_size(16)));
+    v2i ok = (v2i){0} == (v2i){0};
+    lv = nl - nl % 2;
+    kv = K - K % 2;
+    for (int64_t k0 = 0; k0 < kv; k0 += 8)
+        for (int64_t l = 0; l < lv; l += 2)
+            for (int64_t k = k0; k < k0 + 8 && k < kv; k += 2) {
+                v2 r0, r1;
+                memcpy(&r0, src + (l + 0) * ld + k, sizeof r0);
+                memcpy(&r1, src + (l + 1) * ld + k, sizeof r1);
+                ok &= ((r0 - r0) == 0) & ((r1 - r1) == 0);
+                const v2 c0 = __builtin_shufflevector(r0, r1, 0, 2);
+                const v2 c1 = __builtin_shufflevector(r0, r1, 1, 3);
+                memcpy(dst + (k + 0) * OB + l, &c0, sizeof c0);
+                memcpy(dst + (k + 1) * OB + l, &c1, sizeof c1);
+            }
+    finite &= ok[0] != 0 && ok[1] != 0;
+#endif
+    FC_PACK_SCALAR(double)
+    return finite;
+}
+
 /* FMA peak probe: FC_MAX_ACC independent chains, enough to cover the FMA
  * latency on every supported core. */
 static double fma_probe_f32(int64_t iters, float *sink)
@@ -371,6 +456,8 @@ const fc_ukernel_set FC_SET = {
     .dw5_f64 = dwk_rows_f64_25,
     .dws_f32 = dw_rows_shared_f32,
     .dws_f64 = dw_rows_shared_f64,
+    .pack_rows_f32 = pack_rows_f32,
+    .pack_rows_f64 = pack_rows_f64,
     .panel_rows_f32 = panel_rows_f32,
     .panel_rows_f64 = panel_rows_f64,
     .fma_probe_f32 = fma_probe_f32,
