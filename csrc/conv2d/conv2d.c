@@ -483,6 +483,8 @@ int fc_resolve_threads(int nthreads, int64_t items)
 #define SFX_DWS dws_f32
 #define SFX_DW3 dw3_f32
 #define SFX_DW5 dw5_f32
+#define SFX_DW3S dw3s_f32
+#define SFX_DW5S dw5s_f32
 #define SFX_PANEL_ROWS panel_rows_f32
 #define SFX_PACK_ROWS pack_rows_f32
 #include "conv2d_impl.h"
@@ -492,6 +494,8 @@ int fc_resolve_threads(int nthreads, int64_t items)
 #undef SFX_DWS
 #undef SFX_DW3
 #undef SFX_DW5
+#undef SFX_DW3S
+#undef SFX_DW5S
 #undef SFX_PANEL_ROWS
 #undef SFX_PACK_ROWS
 
@@ -501,6 +505,8 @@ int fc_resolve_threads(int nthreads, int64_t items)
 #define SFX_DWS dws_f64
 #define SFX_DW3 dw3_f64
 #define SFX_DW5 dw5_f64
+#define SFX_DW3S dw3s_f64
+#define SFX_DW5S dw5s_f64
 #define SFX_PANEL_ROWS panel_rows_f64
 #define SFX_PACK_ROWS pack_rows_f64
 #include "conv2d_impl.h"
@@ -510,5 +516,7 @@ int fc_resolve_threads(int nthreads, int64_t items)
 #undef SFX_DWS
 #undef SFX_DW3
 #undef SFX_DW5
+#undef SFX_DW3S
+#undef SFX_DW5S
 #undef SFX_PANEL_ROWS
 #undef SFX_PACK_ROWS

@@ -472,20 +472,27 @@ static int FN(conv2d_depthwise)(const fc_conv2d_desc *d, const fc_conv2d_plan_t 
                         const int64_t nr = nchw ? run : 1;
                         T *out = nchw ? y + ((n * d->o + oc) * d->ho + oh) * d->wo : row;
                         /* full-kernel rows in pairs that share input rows, when the
-                           vertical stride equals the dilation */
-                        const int64_t npair = (nchw && ntap == taps && d->kh > 1 && taps != 9 &&
-                                               taps != 25 &&
-                                               d->stride_h == d->dil_h) ? nr / 2 * 2 : 0;
-                        if (npair > 0)
-                            ks->SFX_DWS(npair, d->wo, d->kh, kw, prow, in_pitch, toff,
-                                        w + oc * taps, b, out, d->wo);
-                        if (ntap > 0 && npair < nr)
-                            (ntap == 9 ? ks->SFX_DW3 : ntap == 25 ? ks->SFX_DW5 : ks->SFX_DW)(
-                                nr - npair, d->wo, ntap, prow + (r0 + npair) * in_pitch, in_pitch,
-                                toff + t0, w + oc * taps + t0, b, out + npair * d->wo, d->wo);
-                        else if (ntap == 0)
-                            for (int64_t e = 0; e < nr * d->wo; e++)
-                                out[e] = b;
+                           vertical stride equals the dilation: square 3x3 and 5x5
+                           kernels with their weights in registers, others generally */
+                        const int shared = nchw && ntap == taps && d->kh > 1 &&
+                                           d->stride_h == d->dil_h;
+                        if (shared && d->kh == kw && (taps == 9 || taps == 25)) {
+                            (taps == 9 ? ks->SFX_DW3S : ks->SFX_DW5S)(
+                                nr, d->wo, ntap, prow, in_pitch, toff, w + oc * taps, b, out, d->wo);
+                        } else {
+                            const int64_t npair = shared && taps != 9 && taps != 25 ? nr / 2 * 2 : 0;
+                            if (npair > 0)
+                                ks->SFX_DWS(npair, d->wo, d->kh, kw, prow, in_pitch, toff,
+                                            w + oc * taps, b, out, d->wo);
+                            if (ntap > 0 && npair < nr)
+                                (ntap == 9 ? ks->SFX_DW3 : ntap == 25 ? ks->SFX_DW5 : ks->SFX_DW)(
+                                    nr - npair, d->wo, ntap, prow + (r0 + npair) * in_pitch,
+                                    in_pitch, toff + t0, w + oc * taps + t0, b, out + npair * d->wo,
+                                    d->wo);
+                            else if (ntap == 0)
+                                for (int64_t e = 0; e < nr * d->wo; e++)
+                                    out[e] = b;
+                        }
                         if (!nchw) /* NHWC: scatter the channel's row */
                             for (int64_t ow = 0; ow < d->wo; ow++)
                                 y[((n * d->ho + oh + r0) * d->wo + ow) * d->o + oc] = row[ow];

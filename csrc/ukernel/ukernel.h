@@ -70,6 +70,12 @@ typedef struct fc_ukernel_set {
     fc_dw_f64 dw3_f64;
     fc_dw_f32 dw5_f32; /* ... and for exactly 25 taps (5x5) */
     fc_dw_f64 dw5_f64;
+    /* 3x3 and 5x5 with output rows one kernel row apart (vertical stride ==
+       dilation): row pairs share their loads; taps (i, j) at i*in_pitch + toff[j] */
+    fc_dw_f32 dw3s_f32;
+    fc_dw_f64 dw3s_f64;
+    fc_dw_f32 dw5s_f32;
+    fc_dw_f64 dw5s_f64;
     fc_dws_f32 dws_f32;
     fc_dws_f64 dws_f64;
     /* Rows of conv2d's input panels, with this ISA's vectors: for r < nrows,

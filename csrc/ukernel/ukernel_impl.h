@@ -270,6 +270,85 @@ FC_DEFINE_UK(double, fc_vd, FC_V64, f64)
         }                                                                               \
     }
 
+/* The same for square KxK kernels (NT = 9: 3x3, 25: 5x5) whose consecutive output
+ * rows are one kernel row apart (vertical stride == dilation): output rows r and
+ * r+1 read input rows r .. r+K, each loaded vector feeding a kernel row of both
+ * -- (K+1)/(2K) of the loads, which bound this kernel, with the weights still
+ * in registers.  Taps (i, j) at in + i*in_pitch + toff[j]; an odd last row goes
+ * through the unshared kernel. */
+#define FC_DEFINE_DWK_SHARED(T, VT, VL, SFX, NT, KH)                                    \
+    FC_UK_INLINE void dwks_chunk_##SFX##_##NT(const int N, const int64_t *nvalid,        \
+                                              const T *in, int64_t pitch,               \
+                                              const int64_t *coff, const VT *wv, T bias, \
+                                              T *out, int64_t out_pitch)                \
+    {                                                                                   \
+        VT a0[4], a1[4], v;                                                             \
+        _Pragma("GCC unroll 4") for (int k = 0; k < N; k++) a0[k] = a1[k] = (VT){0} + bias; \
+        _Pragma("GCC unroll 6") for (int u = 0; u <= KH; u++)                            \
+            _Pragma("GCC unroll 5") for (int j = 0; j < KH; j++)                         \
+                _Pragma("GCC unroll 4") for (int k = 0; k < N; k++) {                   \
+                    memcpy(&v, in + u * pitch + coff[j] + k * VL, sizeof v);            \
+                    if (u < KH) /* kernel row u of output row r */                      \
+                        a0[k] += v * wv[u * KH + j];                                    \
+                    if (u > 0) /* kernel row u-1 of output row r+1 */                   \
+                        a1[k] += v * wv[(u - 1) * KH + j];                              \
+                }                                                                       \
+        /* row by row: a spill of row r's last vector is overwritten by row r+1 */      \
+        _Pragma("GCC unroll 2") for (int rr = 0; rr < 2; rr++)                          \
+            _Pragma("GCC unroll 4") for (int k = 0; k < N; k++) {                       \
+                T *o = out + rr * out_pitch + k * VL;                                   \
+                const VT *a = rr ? &a1[k] : &a0[k];                                     \
+                if ((k + 1) * VL <= nvalid[rr]) {                                       \
+                    memcpy(o, a, sizeof v);                                             \
+                } else {                                                                \
+                    T buf[VL];                                                          \
+                    memcpy(buf, a, sizeof v);                                           \
+                    for (int64_t l = 0; l < nvalid[rr] - k * VL; l++)                   \
+                        o[l] = buf[l];                                                  \
+                }                                                                       \
+            }                                                                           \
+    }                                                                                   \
+    static void dwks_rows_##SFX##_##NT(int64_t nrows, int64_t wo, int64_t ntap, const T *in, \
+                                       int64_t in_pitch, const int64_t *toff, const T *wt,  \
+                                       T bias, T *out, int64_t out_pitch)               \
+    {                                                                                   \
+        (void)ntap; /* always NT */                                                     \
+        VT wv[NT];                                                                      \
+        for (int t = 0; t < NT; t++)                                                    \
+            wv[t] = (VT){0} + wt[t];                                                    \
+        const int64_t full = wo - wo % (4 * VL), nv = wo - full;                        \
+        const int64_t four[2] = {4 * VL, 4 * VL};                                       \
+        const int64_t vend = full + (nv + VL - 1) / VL * VL;                            \
+        int64_t r = 0;                                                                  \
+        for (; r + 2 <= nrows; r += 2) {                                                \
+            const T *i0 = in + r * in_pitch;                                            \
+            T *o = out + r * out_pitch;                                                 \
+            for (int64_t ow = 0; ow < full; ow += 4 * VL)                               \
+                dwks_chunk_##SFX##_##NT(4, four, i0 + ow, in_pitch, toff, wv, bias, o + ow, \
+                                        out_pitch);                                     \
+            /* the last vectors may spill as in dwk_pair */                             \
+            int64_t nw[2];                                                              \
+            for (int rr = 0; rr < 2; rr++)                                              \
+                nw[rr] = (out_pitch == wo && (r + rr) * wo + vend <= nrows * wo &&       \
+                          (rr == 1 || full == 0)) ? vend - full : nv;                    \
+            switch ((nv + VL - 1) / VL) {                                               \
+            case 1: dwks_chunk_##SFX##_##NT(1, nw, i0 + full, in_pitch, toff, wv, bias, o + full, out_pitch); break; \
+            case 2: dwks_chunk_##SFX##_##NT(2, nw, i0 + full, in_pitch, toff, wv, bias, o + full, out_pitch); break; \
+            case 3: dwks_chunk_##SFX##_##NT(3, nw, i0 + full, in_pitch, toff, wv, bias, o + full, out_pitch); break; \
+            case 4: dwks_chunk_##SFX##_##NT(4, nw, i0 + full, in_pitch, toff, wv, bias, o + full, out_pitch); break; \
+            default: break;                                                             \
+            }                                                                           \
+        }                                                                               \
+        if (r < nrows) {                                                                \
+            const T *p[NT];                                                             \
+            for (int i = 0; i < KH; i++)                                                \
+                for (int j = 0; j < KH; j++)                                            \
+                    p[i * KH + j] = in + (r + i) * in_pitch + toff[j];                  \
+            dwk_pair_##SFX##_##NT(1, r, nrows, wo, p, in_pitch, wv, bias,               \
+                                  out + r * out_pitch, out_pitch);                      \
+        }                                                                               \
+    }
+
 FC_DEFINE_DW(float, fc_vf, FC_V32, f32)
 FC_DEFINE_DW(double, fc_vd, FC_V64, f64)
 FC_DEFINE_DWK(float, fc_vf, FC_V32, f32, 9)
@@ -278,6 +357,10 @@ FC_DEFINE_DWK(float, fc_vf, FC_V32, f32, 25)
 FC_DEFINE_DWK(double, fc_vd, FC_V64, f64, 25)
 FC_DEFINE_DW_SHARED(float, fc_vf, FC_V32, f32)
 FC_DEFINE_DW_SHARED(double, fc_vd, FC_V64, f64)
+FC_DEFINE_DWK_SHARED(float, fc_vf, FC_V32, f32, 9, 3)
+FC_DEFINE_DWK_SHARED(double, fc_vd, FC_V64, f64, 9, 3)
+FC_DEFINE_DWK_SHARED(float, fc_vf, FC_V32, f32, 25, 5)
+FC_DEFINE_DWK_SHARED(double, fc_vd, FC_V64, f64, 25, 5)
 
 /* Panel rows (see ukernel.h).  Rows are short (tens of elements): inline
  * vectorised loops beat calls to memcpy/memset, which GCC would otherwise
@@ -454,6 +537,10 @@ const fc_ukernel_set FC_SET = {
     .dw3_f64 = dwk_rows_f64_9,
     .dw5_f32 = dwk_rows_f32_25,
     .dw5_f64 = dwk_rows_f64_25,
+    .dw3s_f32 = dwks_rows_f32_9,
+    .dw3s_f64 = dwks_rows_f64_9,
+    .dw5s_f32 = dwks_rows_f32_25,
+    .dw5s_f64 = dwks_rows_f64_25,
     .dws_f32 = dw_rows_shared_f32,
     .dws_f64 = dw_rows_shared_f64,
     .pack_rows_f32 = pack_rows_f32,
