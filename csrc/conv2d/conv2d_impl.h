@@ -21,6 +21,7 @@ void FN(fc_build_panel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, con
 {
     const int64_t sw = d->stride_w, Lp = pl->Lp, W = d->w, step = pl->row_step;
     const int64_t nslot = pl->Wp / Lp, pitch = Cg * pl->Wp; /* panel row to row */
+    const T *x_end = x + d->n * d->c * d->h * W; /* reads stay below */
     /* rows [rlo, rhi) are inside the image, the others are zeros */
     const int64_t rlo = imin(nrows, ih0 >= 0 ? 0 : cdiv(-ih0, step));
     const int64_t rhi = imax(rlo, imin(nrows, d->h - 1 - ih0 >= 0 ? (d->h - 1 - ih0) / step + 1 : 0));
@@ -39,11 +40,11 @@ void FN(fc_build_panel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, con
             if (d->layout == FC_LAYOUT_NCHW)
                 pl->ks->SFX_PANEL_ROWS(x + ((n * d->c + c0 + c) * d->h + ih) * W + sl.iw0,
                                        step * W, sw, rhi - rlo, sl.tlo, sl.thi, Lp,
-                                       dst + rlo * pitch, pitch);
+                                       dst + rlo * pitch, pitch, x_end);
             else
                 pl->ks->SFX_PANEL_ROWS(x + ((n * d->h + ih) * W + sl.iw0) * d->c + c0 + c,
                                        step * W * d->c, sw * d->c, rhi - rlo, sl.tlo, sl.thi,
-                                       Lp, dst + rlo * pitch, pitch);
+                                       Lp, dst + rlo * pitch, pitch, x_end);
         }
     }
 }
@@ -249,7 +250,6 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                                       : clip_all;
                 const fc_row_tile_t *tiles = clip ? tt.tiles_clip : tt.tiles_all;
                 const int64_t ntiles = clip ? tt.ntiles_clip : tt.ntiles_all;
-                memset(cbuf, 0, (size_t)((oh1 - oh0) * rowlen) * sizeof(T));
                 /* the reduction in cache-sized chunks of channels, so the packed
                    weights of a chunk stay in L1 while every pixel of the item goes
                    past them */
@@ -264,10 +264,13 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                             const int64_t cls = clip ? tt.vclass[oh] * tt.nh + tl.hclass : -1;
                             const int64_t tv = clip ? tt.count[cls] : taps;
                             const int64_t *ta = clip ? tt.tab + 2 * cls * K : tt.full;
-                            if (tv == 0)
-                                continue;
-                            ks->SFX[tl.np][m]((c1 - c0) * tv, wblk, ta + c0 * tv, prow + tl.ow0,
-                                              ta + K + c0 * tv, 1, crow + tl.ow0 * OB, OB, 1);
+                            /* the first chunk starts the sums (no zeroing pass) */
+                            if (tv > 0)
+                                ks->SFX[tl.np][m]((c1 - c0) * tv, wblk, ta + c0 * tv,
+                                                  prow + tl.ow0, ta + K + c0 * tv, 1,
+                                                  crow + tl.ow0 * OB, OB, c0 > 0);
+                            else if (c0 == 0) /* pixels that see only padding */
+                                memset(crow + tl.ow0 * OB, 0, (size_t)(tl.np * OB) * sizeof(T));
                         }
                     }
                 }

@@ -81,11 +81,13 @@ typedef struct fc_ukernel_set {
     /* Rows of conv2d's input panels, with this ISA's vectors: for r < nrows,
        row = dst + r*dst_pitch gets zeros in [0, tlo) and [thi, len) and
        row[t] = src[r*src_pitch + (t - tlo)*stride] in between (stride 1 and 2
-       vectorise: a copy, a deinterleave) */
+       vectorise: a copy, a deinterleave).  Reads stay below src_end. */
     void (*panel_rows_f32)(const float *src, int64_t src_pitch, int64_t stride, int64_t nrows,
-                           int64_t tlo, int64_t thi, int64_t len, float *dst, int64_t dst_pitch);
+                           int64_t tlo, int64_t thi, int64_t len, float *dst, int64_t dst_pitch,
+                           const float *src_end);
     void (*panel_rows_f64)(const double *src, int64_t src_pitch, int64_t stride, int64_t nrows,
-                           int64_t tlo, int64_t thi, int64_t len, double *dst, int64_t dst_pitch);
+                           int64_t tlo, int64_t thi, int64_t len, double *dst, int64_t dst_pitch,
+                           const double *src_end);
     /* Weight packing, a transpose: dst[k*OB + l] = src[l*ld + k] for l < nl,
        k < K, and 0 for nl <= l < OB; returns 1 when every weight read is finite */
     int (*pack_rows_f32)(const float *src, int64_t ld, int64_t nl, int64_t K, int64_t OB,

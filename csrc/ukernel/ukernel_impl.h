@@ -370,34 +370,49 @@ FC_DEFINE_DWK_SHARED(double, fc_vd, FC_V64, f64, 25, 5)
 #else
 #define FC_NO_MEMCPY_SUBST
 #endif
-#define FC_DEFINE_PANEL_ROWS(T, SFX)                                                    \
-    FC_NO_MEMCPY_SUBST static void panel_rows_##SFX(const T *src, int64_t src_pitch,    \
-                                                    int64_t stride, int64_t nrows,      \
-                                                    int64_t tlo, int64_t thi, int64_t len, \
-                                                    T *dst, int64_t dst_pitch)          \
+#define FC_DEFINE_PANEL_ROWS(T, SFX, VL)                                                \
+    /* STRIDE 1, 2: constant, vectorised; 0: any (scalar).  WHOLE: copy nv (a       \
+       multiple of VL) elements, the vectorised loop's remainder code is skipped */ \
+    FC_NO_MEMCPY_SUBST FC_UK_INLINE void panel_rows_body_##SFX(                          \
+        const int STRIDE, const int WHOLE, const T *src, int64_t src_pitch, int64_t stride, \
+        int64_t nrows, int64_t tlo, int64_t thi, int64_t nv, int64_t len, T *dst,        \
+        int64_t dst_pitch)                                                              \
     {                                                                                   \
-        const int64_t n = thi - tlo;                                                    \
+        const int64_t n = WHOLE ? nv : thi - tlo;                                       \
+        const int64_t st = STRIDE ? STRIDE : stride;                                    \
         for (int64_t r = 0; r < nrows; r++) {                                           \
             const T *s = src + r * src_pitch;                                           \
             T *d = dst + r * dst_pitch;                                                 \
             for (int64_t t = 0; t < tlo; t++)                                           \
                 d[t] = (T)0;                                                            \
-            T *dd = d + tlo;                                                            \
-            if (stride == 1)                                                            \
-                for (int64_t t = 0; t < n; t++)                                         \
-                    dd[t] = s[t];                                                       \
-            else if (stride == 2) /* constant stride: vectorises as a deinterleave */   \
-                for (int64_t t = 0; t < n; t++)                                         \
-                    dd[t] = s[2 * t];                                                   \
-            else                                                                        \
-                for (int64_t t = 0; t < n; t++)                                         \
-                    dd[t] = s[t * stride];                                              \
+            for (int64_t t = 0; t < n; t++)                                             \
+                d[tlo + t] = s[t * st];                                                 \
             for (int64_t t = thi; t < len; t++)                                         \
                 d[t] = (T)0;                                                            \
         }                                                                               \
+    }                                                                                   \
+    static void panel_rows_##SFX(const T *src, int64_t src_pitch, int64_t stride,        \
+                                 int64_t nrows, int64_t tlo, int64_t thi, int64_t len,   \
+                                 T *dst, int64_t dst_pitch, const T *src_end)           \
+    {                                                                                   \
+        const int64_t nv = (thi - tlo + VL - 1) / VL * VL;                              \
+        /* Unit stride: whole vectors, no remainder loop, when the row's slot has    \
+           room for the overshoot (overwritten by the zeros after it) and the reads \
+           stay inside the input -- rows are short, the remainder code cost as much \
+           as the rest (stride 2: the extra reads cost more than they save) */      \
+        if (stride == 1 && nrows > 0 && tlo + nv <= len &&                              \
+            nv <= src_end - (src + (nrows - 1) * src_pitch))                            \
+            panel_rows_body_##SFX(1, 1, src, src_pitch, 1, nrows, tlo, thi, nv, len, dst, dst_pitch); \
+        else if (stride == 1)                                                           \
+            panel_rows_body_##SFX(1, 0, src, src_pitch, 1, nrows, tlo, thi, nv, len, dst, dst_pitch); \
+        else if (stride == 2) /* vectorises as a deinterleave */                        \
+            panel_rows_body_##SFX(2, 0, src, src_pitch, 2, nrows, tlo, thi, nv, len, dst, dst_pitch); \
+        else                                                                            \
+            panel_rows_body_##SFX(0, 0, src, src_pitch, stride, nrows, tlo, thi, nv, len, dst, \
+                                  dst_pitch);                                           \
     }
-FC_DEFINE_PANEL_ROWS(float, f32)
-FC_DEFINE_PANEL_ROWS(double, f64)
+FC_DEFINE_PANEL_ROWS(float, f32, FC_V32)
+FC_DEFINE_PANEL_ROWS(double, f64, FC_V64)
 
 /* Weight packing (see ukernel.h): 4x4 (float) or 2x2 (double) register
  * transposes of 16-byte vectors where the compiler has vector shuffles, a block
