@@ -30,10 +30,9 @@ void FN(fc_build_panel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, con
         const fc_slot_range_t sl = fc_slot_range(d, pl, k);
         for (int64_t c = 0; c < Cg; c++) {
             T *dst = panel + c * pl->Wp + k * Lp;
-            for (int64_t row = 0; row < nrows; row++) /* rows of zeros, rarely many */
-                if (row < rlo || row >= rhi)
-                    for (int64_t t = 0; t < Lp; t++)
-                        dst[row * pitch + t] = (T)0;
+            /* rows of zeros above and below the image */
+            pl->ks->SFX_PANEL_ROWS(x, 0, 1, rlo, 0, 0, Lp, dst, pitch, x);
+            pl->ks->SFX_PANEL_ROWS(x, 0, 1, nrows - rhi, 0, 0, Lp, dst + rhi * pitch, pitch, x);
             if (rhi == rlo)
                 continue;
             const int64_t ih = ih0 + rlo * step;

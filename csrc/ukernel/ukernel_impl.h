@@ -396,13 +396,15 @@ FC_DEFINE_DWK_SHARED(double, fc_vd, FC_V64, f64, 25, 5)
                                  T *dst, int64_t dst_pitch, const T *src_end)           \
     {                                                                                   \
         const int64_t nv = (thi - tlo + VL - 1) / VL * VL;                              \
-        /* Unit stride: whole vectors, no remainder loop, when the row's slot has    \
-           room for the overshoot (overwritten by the zeros after it) and the reads \
-           stay inside the input -- rows are short, the remainder code cost as much \
-           as the rest (stride 2: the extra reads cost more than they save) */      \
-        if (stride == 1 && nrows > 0 && tlo + nv <= len &&                              \
-            nv <= src_end - (src + (nrows - 1) * src_pitch))                            \
+        /* Whole vectors, no remainder loop, when the row's slot has room for the    \
+           overshoot (overwritten by the zeros after it) and the reads stay inside  \
+           the input: rows are short, the remainder code cost as much as the rest */ \
+        const int whole = nrows > 0 && tlo + nv <= len &&                               \
+                          stride * nv <= src_end - (src + (nrows - 1) * src_pitch);     \
+        if (stride == 1 && whole)                                                       \
             panel_rows_body_##SFX(1, 1, src, src_pitch, 1, nrows, tlo, thi, nv, len, dst, dst_pitch); \
+        else if (stride == 2 && whole)                                                  \
+            panel_rows_body_##SFX(2, 1, src, src_pitch, 2, nrows, tlo, thi, nv, len, dst, dst_pitch); \
         else if (stride == 1)                                                           \
             panel_rows_body_##SFX(1, 0, src, src_pitch, 1, nrows, tlo, thi, nv, len, dst, dst_pitch); \
         else if (stride == 2) /* vectorises as a deinterleave */                        \
