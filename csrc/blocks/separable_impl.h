@@ -26,14 +26,14 @@ static void FN(sep_depthwise_band)(const fc_conv2d_desc *dw, const sep_plan *sp,
                 const int64_t F = (rows - 1) * sp->srs + wo;
                 for (int64_t f0 = 0; f0 < F; f0 += MV)
                     ks->SFX[np][cdiv(imin(MV, F - f0), V)](K, panel + f0, aoff, wt, boff, K,
-                                                            S + f0, sp->sld, 0);
+                                                            S + f0, sp->sld, 0, NULL);
             } else {
                 for (int64_t row = 0; row < rows; row++) {
                     const T *prow = panel + row * dw->stride_h * pl->Wp;
                     for (int64_t ow0 = 0; ow0 < wo; ow0 += MV)
                         ks->SFX[np][cdiv(imin(MV, wo - ow0), V)](K, prow + ow0, aoff, wt, boff, K,
                                                                   S + row * sp->srs + ow0,
-                                                                  sp->sld, 0);
+                                                                  sp->sld, 0, NULL);
                 }
             }
             /* the valid columns, gap-free, into D */
@@ -61,7 +61,7 @@ static void FN(sep_pointwise_band)(const sep_plan *sp, const fc_ukernel_set *ks,
             const T *wblk = wpk + blk * K * OB;
             for (int64_t f0 = 0; f0 < F; f0 += pl->P) {
                 const int64_t np = imin(pl->P, F - f0);
-                ks->SFX[np][m](K, wblk, aoff, D + f0, boff, 1, tile, OB, 0);
+                ks->SFX[np][m](K, wblk, aoff, D + f0, boff, 1, tile, OB, 0, NULL);
                 FN(fc_store_tile)(d, y, n, 0, px0 + f0, blk * OB, tile, OB, np, nl, bias);
             }
         }
@@ -75,7 +75,7 @@ static void FN(sep_pointwise_band)(const sep_plan *sp, const fc_ukernel_set *ks,
         const int m = (int)cdiv(nw, V);
         for (int64_t oc0 = 0; oc0 < o; oc0 += pl->P) {
             const int64_t np = imin(pl->P, o - oc0);
-            ks->SFX[np][m](K, D + f0, aoff, wpk + oc0, boff, 1, tile, MV, 0);
+            ks->SFX[np][m](K, D + f0, aoff, wpk + oc0, boff, 1, tile, MV, 0, NULL);
             /* tile[p][l]: channel oc0 + p, pixel px0 + f0 + l */
             for (int64_t p = 0; p < np; p++) {
                 const T b = bias ? bias[oc0 + p] : (T)0;

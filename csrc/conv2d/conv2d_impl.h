@@ -267,7 +267,7 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                             if (tv > 0)
                                 ks->SFX[tl.np][m]((c1 - c0) * tv, wblk, ta + c0 * tv,
                                                   prow + tl.ow0, ta + K + c0 * tv, 1,
-                                                  crow + tl.ow0 * OB, OB, c0 > 0);
+                                                  crow + tl.ow0 * OB, OB, c0 > 0, NULL);
                             else if (c0 == 0) /* pixels that see only padding */
                                 memset(crow + tl.ow0 * OB, 0, (size_t)(tl.np * OB) * sizeof(T));
                         }
@@ -372,12 +372,20 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                         const int64_t oc_lo = t * pl->P, np = imin(pl->P, Og - oc_lo);
                         const T *wt = wpk + g * K * Og + oc_lo;
                         UKT uk = ks->SFX[np][m];
+                        const int64_t oc0 = g * Og + oc_lo;
+                        if (nr > 0 && nw % V == 0 && d->layout == FC_LAYOUT_NCHW) {
+                            /* whole vectors: finished rows (bias included) go
+                               straight into the output */
+                            uk(nr, prow + ow0, aoff + r0, wt, boff + r0, 1,
+                               y + ((n * d->o + oc0) * d->ho + oh) * d->wo + ow0, d->ho * d->wo,
+                               0, bias ? bias + oc0 : NULL);
+                            continue;
+                        }
                         if (nr > 0)
-                            uk(nr, prow + ow0, aoff + r0, wt, boff + r0, 1, tile, MV, 0);
+                            uk(nr, prow + ow0, aoff + r0, wt, boff + r0, 1, tile, MV, 0, NULL);
                         else
                             memset(tile, 0, (size_t)(np * MV) * sizeof(T));
                         /* tile[p][l]: channel oc_lo + p, pixel ow0 + l */
-                        const int64_t oc0 = g * Og + oc_lo;
                         if (d->layout == FC_LAYOUT_NCHW) {
                             for (int64_t p = 0; p < np; p++) {
                                 const T b = bias ? bias[oc0 + p] : (T)0;
@@ -596,10 +604,14 @@ static int FN(conv2d_pointwise)(const fc_conv2d_desc *d, const fc_conv2d_plan_t 
                         __builtin_prefetch(src + pf_row * HW + p_hi + pf_line * line, 0, 3);
                         if (++pf_line == row_lines) { pf_line = 0; pf_row++; }
                     }
-                    if (tail_copy && q == nchunk - 1)
-                        ks->SFX[np][m](K, tailbuf, tail_off, wt, boff, 1, tile, MV, 0);
-                    else
-                        ks->SFX[np][m](K, src + p0, aoff, wt, boff, 1, tile, MV, 0);
+                    if (!(tail_copy && q == nchunk - 1)) {
+                        /* whole vectors: finished rows (bias included) go straight
+                           into the output */
+                        ks->SFX[np][m](K, src + p0, aoff, wt, boff, 1, y + (n * d->o + oc0) * HW + p0,
+                                       HW, 0, bias ? bias + oc0 : NULL);
+                        continue;
+                    }
+                    ks->SFX[np][m](K, tailbuf, tail_off, wt, boff, 1, tile, MV, 0, NULL);
                     for (int64_t p = 0; p < np; p++) {
                         const T b = bias ? bias[oc0 + p] : (T)0;
                         T *dst = y + (n * d->o + oc0 + p) * HW + p0;

@@ -43,7 +43,7 @@ static void FN(deform_panel_gemm)(const fc_deform_desc *d, const deform_plan_t *
             for (int64_t pt = 0; pt < npp; pt += MV) {
                 const int64_t npx = dmin(MV, npp - pt);
                 UKT uk = ks->SFX[noc][dcdiv(npx, V)];
-                uk(K, panel + pt, aoff, wts + oc0 * K, boff, K, tile, MV, 0);
+                uk(K, panel + pt, aoff, wts + oc0 * K, boff, K, tile, MV, 0, NULL);
                 /* tile[p][l]: channel oc0 + p, pixel pix0 + pt + l (NCHW rows
                    of one channel are consecutive flat pixels) */
                 for (int64_t p = 0; p < noc; p++) {
@@ -64,7 +64,7 @@ static void FN(deform_panel_gemm)(const fc_deform_desc *d, const deform_plan_t *
         for (int64_t pt = 0; pt < npp; pt += P) {
             const int64_t np = dmin(P, npp - pt);
             UKT uk = ks->SFX[np][m];
-            uk(K, wblk, aoff, panel + pt * K, boff, K, tile, OB, 0);
+            uk(K, wblk, aoff, panel + pt * K, boff, K, tile, OB, 0, NULL);
             /* the tile's pixels may run over several output rows */
             for (int64_t u = 0; u < np;) {
                 const int64_t pix = pix0 + pt + u, oh = pix / d->wo, ow = pix % d->wo;

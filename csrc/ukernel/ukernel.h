@@ -12,7 +12,9 @@
  *
  * and stores C row by row (row p at c + p*ldc).  With `accumulate` set, the
  * accumulators start from the C already stored there instead of zero (for
- * reductions split into cache-sized chunks or around padding).  The P*M accumulators stay in
+ * reductions split into cache-sized chunks or around padding); otherwise, with
+ * rbias given, row p starts from rbias[p] (the pixel-vector forms then store
+ * finished output rows straight into the result).  The P*M accumulators stay in
  * registers for the whole reduction.  The two offset tables make it layout-free:
  *   - "oc-vector" form (dense conv): a = packed weights (SIMD-width of output
  *     channels innermost), b = an input panel, P = output pixels;
@@ -33,10 +35,10 @@
 
 typedef void (*fc_uk_f32)(int64_t k, const float *a, const int64_t *aoff,
                           const float *b, const int64_t *boff, int64_t bs,
-                          float *c, int64_t ldc, int accumulate);
+                          float *c, int64_t ldc, int accumulate, const float *rbias);
 typedef void (*fc_uk_f64)(int64_t k, const double *a, const int64_t *aoff,
                           const double *b, const int64_t *boff, int64_t bs,
-                          double *c, int64_t ldc, int accumulate);
+                          double *c, int64_t ldc, int accumulate, const double *rbias);
 
 /* Depthwise row kernel, for nrows rows r of one channel:
  *   out[r*out_pitch + ow] = bias + sum_t wt[t] * in[r*in_pitch + toff[t] + ow],  ow < wo,

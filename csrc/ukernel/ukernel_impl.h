@@ -27,12 +27,13 @@ typedef double fc_vd __attribute__((vector_size(FC_VBYTES)));
     FC_UK_INLINE void fc_uk_body_##SFX(const int P, const int M, int64_t k,         \
                                        const T *a, const int64_t *aoff,             \
                                        const T *b, const int64_t *boff, int64_t bs, \
-                                       T *c, int64_t ldc, int accumulate)           \
+                                       T *c, int64_t ldc, int accumulate,           \
+                                       const T *rbias)                              \
     {                                                                               \
         VT acc[FC_UK_MAX_P][FC_UK_MAX_M];                                           \
         _Pragma("GCC unroll 32") for (int p = 0; p < P; p++)                        \
             _Pragma("GCC unroll 8") for (int m = 0; m < M; m++) {                   \
-                acc[p][m] = (VT){0};                                                \
+                acc[p][m] = (VT){0} + (rbias ? rbias[p] : (T)0);                    \
                 if (accumulate)                                                     \
                     memcpy(&acc[p][m], c + p * ldc + m * VL, sizeof(VT));           \
             }                                                                       \
@@ -524,21 +525,23 @@ static double fma_probe_f32(int64_t iters, float *sink)
 #define FC_TILE(P, M)                                                                \
     static void FC_UK_NAME(f32, P, M)(int64_t k, const float *a, const int64_t *aoff, \
                                       const float *b, const int64_t *boff, int64_t bs, \
-                                      float *c, int64_t ldc, int accumulate)         \
+                                      float *c, int64_t ldc, int accumulate,         \
+                                      const float *rbias)                            \
     {                                                                                \
         if (bs == 1) /* the common case: constant offsets, embedded broadcasts */    \
-            fc_uk_body_f32(P, M, k, a, aoff, b, boff, 1, c, ldc, accumulate);                    \
+            fc_uk_body_f32(P, M, k, a, aoff, b, boff, 1, c, ldc, accumulate, rbias); \
         else                                                                         \
-            fc_uk_body_f32(P, M, k, a, aoff, b, boff, bs, c, ldc, accumulate);                   \
-    }                       \
+            fc_uk_body_f32(P, M, k, a, aoff, b, boff, bs, c, ldc, accumulate, rbias); \
+    }                                                                                \
     static void FC_UK_NAME(f64, P, M)(int64_t k, const double *a, const int64_t *aoff, \
                                       const double *b, const int64_t *boff, int64_t bs, \
-                                      double *c, int64_t ldc, int accumulate)        \
+                                      double *c, int64_t ldc, int accumulate,        \
+                                      const double *rbias)                           \
     {                                                                                \
         if (bs == 1)                                                                 \
-            fc_uk_body_f64(P, M, k, a, aoff, b, boff, 1, c, ldc, accumulate);                    \
+            fc_uk_body_f64(P, M, k, a, aoff, b, boff, 1, c, ldc, accumulate, rbias); \
         else                                                                         \
-            fc_uk_body_f64(P, M, k, a, aoff, b, boff, bs, c, ldc, accumulate);                   \
+            fc_uk_body_f64(P, M, k, a, aoff, b, boff, bs, c, ldc, accumulate, rbias); \
     }
 #include "ukernel_tiles.h"
 #undef FC_TILE
