@@ -222,6 +222,15 @@ EDGE_CASES = {
     "kernel == input, valid": ((2, 3, 6, 9), (2, 3, 6, 9), {}),
     "dilated kernel == input": ((1, 2, 7, 7), (4, 2, 3, 3), dict(dilation=3)),
     "stride > kernel": ((1, 3, 17, 19), (5, 3, 2, 2), dict(stride=5)),
+    # output rows read disjoint input rows (the panel holds kh rows per output row;
+    # one thread: several output rows per work item)
+    "1x1 stride 2": ((2, 40, 13, 11), (36, 40, 1, 1), dict(stride=2, num_threads=1)),
+    "1x1 stride 3, padded": ((1, 24, 20, 9), (32, 24, 1, 1),
+                             dict(stride=(3, 2), padding=1, num_threads=1)),
+    "2x2 stride 3, grouped": ((1, 8, 25, 10), (12, 4, 2, 2),
+                              dict(stride=3, padding=1, groups=2, num_threads=1)),
+    "3x1 stride 4, depthwise": ((1, 6, 31, 8), (6, 1, 3, 1),
+                                dict(stride=(4, 1), padding=(1, 0), groups=6, num_threads=1)),
     "stride > image": ((1, 2, 4, 4), (3, 2, 3, 3), dict(stride=(7, 9), padding=1)),
     "odd sizes": ((3, 5, 7, 13), (7, 5, 3, 5), dict(padding=(1, 2))),
     "1xk and kx1": ((2, 4, 9, 11), (6, 4, 1, 7), dict(padding=(0, 3))),

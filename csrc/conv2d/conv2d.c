@@ -179,9 +179,15 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
     const int64_t row_bytes = imax(1, row_elems * elsize);
     const int64_t rows_fit = FC_PANEL_BUDGET_BYTES / row_bytes;
     const int64_t rows_fit_max = FC_PANEL_BUDGET_MAX_BYTES / row_bytes;
-    int64_t r_budget = rows_fit > ext_h ? (rows_fit - ext_h) / d->stride_h + 1 : 1;
-    const int64_t r_max = rows_fit_max > ext_h ? (rows_fit_max - ext_h) / d->stride_h + 1 : 1;
-    r_budget = imax(r_budget, imin(cdiv(FC_MIN_ITEM_PIXELS, d->wo), r_max));
+    /* When the stride is taller than the kernel (1x1 stride 2), output rows read
+       disjoint sets of input rows: the panel then holds just the kh rows of each
+       output row (pl->orp), never the rows in between. */
+    const int disjoint = d->stride_h > ext_h;
+    int64_t r_budget = disjoint ? rows_fit / d->kh
+                                : rows_fit > ext_h ? (rows_fit - ext_h) / d->stride_h + 1 : 1;
+    const int64_t r_max = disjoint ? rows_fit_max / d->kh
+                                   : rows_fit_max > ext_h ? (rows_fit_max - ext_h) / d->stride_h + 1 : 1;
+    r_budget = imax(1, imax(r_budget, imin(cdiv(FC_MIN_ITEM_PIXELS, d->wo), r_max)));
     const int64_t base = imax(1, d->n * G);
     const int64_t want = nthreads > 1 ? 4 * (int64_t)nthreads : 1;
     /* Threads split the output channels first when the weights clearly outweigh
@@ -190,7 +196,8 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
        Measured at 2 threads: 512-channel 7x7 layers 1.2x faster; a 1x7 layer
        with only 2.3x more weight than input is faster split by rows. */
     const double w_bytes = (double)Og * (double)pl->K;
-    const double in_bytes = (double)row_elems * (double)(d->h + 2 * d->pad_h);
+    const double in_bytes =
+        (double)row_elems * (double)(disjoint ? d->ho * d->kh : d->h + 2 * d->pad_h);
     int64_t nchunk = 1;
     if (!pl->pixel_form && pl->nob > 1 && w_bytes > 3 * in_bytes)
         nchunk = imin(pl->nob, cdiv(want, base));
@@ -203,15 +210,12 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
     pl->nchunk = cdiv(pl->nob, pl->ob_per_chunk);
     /* panel rows: the input rows the item's output rows read, every row_step-th
        one (a dilated kernel on one output row reads only kh rows) */
-    pl->row_step = pl->R == 1 ? d->dil_h : gcd64(d->stride_h, d->dil_h);
-    if (pl->R > 1 && d->stride_h > ext_h) {
-        /* output rows read disjoint, far-apart input rows: one per item, or the
-           panel would hold the rows in between */
-        pl->R = 1;
-        pl->nrb = d->ho;
-        pl->row_step = d->dil_h;
-    }
-    pl->PR = ((pl->R - 1) * d->stride_h + (d->kh - 1) * d->dil_h) / pl->row_step + 1;
+    pl->row_step = pl->R == 1 || disjoint ? d->dil_h : gcd64(d->stride_h, d->dil_h);
+    /* output row r of an item starts at panel row r*orp */
+    pl->disjoint = disjoint;
+    pl->orp = disjoint ? d->kh : d->stride_h / pl->row_step;
+    pl->PR = disjoint ? pl->R * d->kh
+                      : ((pl->R - 1) * d->stride_h + (d->kh - 1) * d->dil_h) / pl->row_step + 1;
     pl->panel_elems = mul_ok(pl->PR, row_elems);
     if (pl->panel_elems < 0)
         return FC_EOVERFLOW;

@@ -8,6 +8,7 @@
 
 /* The input panel of one work item, shared by both forms:
  *   panel[row][c][q][t] = input(c0 + c, ih0 + row*row_step, t*sw + q - pad_w), 0 outside,
+ * (or, when output rows read disjoint input rows, kh rows per output row: pl->orp),
  * i.e. each input row split into `sw` phases of Lp elements (or one slot per
  * kernel column, see fc_conv2d_plan), so that the inputs of
  * consecutive output pixels are consecutive in memory for every tap, whatever the
@@ -54,6 +55,12 @@ static void FN(build_row_block_panel)(const fc_conv2d_desc *d, const fc_conv2d_p
                                       const T *x, int64_t n, int64_t c0, int64_t Cg, int64_t oh0,
                                       int64_t oh1, T *panel)
 {
+    if (pl->disjoint) { /* kh rows per output row, none in between */
+        for (int64_t oh = oh0; oh < oh1; oh++)
+            FN(fc_build_panel)(d, pl, x, n, c0, Cg, oh * d->stride_h - d->pad_h, d->kh,
+                               panel + (oh - oh0) * pl->orp * Cg * pl->Wp);
+        return;
+    }
     const int64_t ih0 = oh0 * d->stride_h - d->pad_h;
     const int64_t nrows =
         ((oh1 - oh0 - 1) * d->stride_h + (d->kh - 1) * d->dil_h) / pl->row_step + 1;
@@ -255,7 +262,7 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                 for (int64_t c0 = 0; c0 < Cg; c0 += cpc) {
                     const int64_t c1 = imin(Cg, c0 + cpc);
                     for (int64_t oh = oh0; oh < oh1; oh++) {
-                        const T *prow = panel + (oh - oh0) * d->stride_h / pl->row_step * Cg * pl->Wp;
+                        const T *prow = panel + (oh - oh0) * pl->orp * Cg * pl->Wp;
                         T *crow = cbuf + (oh - oh0) * rowlen;
                         for (int64_t ti = 0; ti < ntiles; ti++) {
                             const fc_row_tile_t tl = tiles[ti];
@@ -357,7 +364,7 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
             FN(build_row_block_panel)(d, pl, x, n, g * Cg, Cg, oh0, oh1, panel);
 
             for (int64_t oh = oh0; oh < oh1; oh++) {
-                const T *prow = panel + (oh - oh0) * d->stride_h / pl->row_step * Cg * pl->Wp;
+                const T *prow = panel + (oh - oh0) * pl->orp * Cg * pl->Wp;
                 /* kernel rows that fall into vertical padding are skipped */
                 int64_t ilo = 0, ihi = d->kh;
                 if (clip)
@@ -460,7 +467,7 @@ static int FN(conv2d_depthwise)(const fc_conv2d_desc *d, const fc_conv2d_plan_t 
             const int64_t n = it / (pl->nrb * G);
             const int64_t oh0 = rb * pl->R, oh1 = imin(d->ho, oh0 + pl->R);
             FN(build_row_block_panel)(d, pl, x, n, g, 1, oh0, oh1, panel);
-            const int64_t in_pitch = d->stride_h / pl->row_step * pl->Wp;
+            const int64_t in_pitch = pl->orp * pl->Wp;
             /* rows whose kernel meets vertical padding get their own taps (when the
                weights are finite); the rows in between run in one call */
             int64_t oh = oh0;

@@ -19,6 +19,9 @@ typedef struct fc_conv2d_plan_t {
     int64_t R, nrb;     /* output rows per work item, number of row blocks          */
     int64_t PR;         /* input rows in a panel                                    */
     int64_t row_step;   /* panel row k holds input row ih0 + k*row_step             */
+    int64_t orp;        /* panel rows from one output row's rows to the next's:    */
+                        /*   stride_h/row_step, or kh when they are disjoint        */
+    int disjoint;       /* (stride taller than the kernel) then kh rows per output  */
     int64_t nchunk, ob_per_chunk; /* output-channel chunks per work item            */
     int64_t cpc;            /* oc-vector form: channels per cache chunk of the      */
                             /*   reduction (tap tables are laid out chunk by chunk) */
