@@ -189,7 +189,6 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
                                    : rows_fit_max > ext_h ? (rows_fit_max - ext_h) / d->stride_h + 1 : 1;
     r_budget = imax(1, imax(r_budget, imin(cdiv(FC_MIN_ITEM_PIXELS, d->wo), r_max)));
     const int64_t base = imax(1, d->n * G);
-    const int64_t want = nthreads > 1 ? 4 * (int64_t)nthreads : 1;
     /* Threads split the output channels first when the weights clearly outweigh
        the input (each thread then streams only its share of the weights, once),
        the output rows first otherwise (each thread copies only its rows).
@@ -198,16 +197,32 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
     const double w_bytes = (double)Og * (double)pl->K;
     const double in_bytes =
         (double)row_elems * (double)(disjoint ? d->ho * d->kh : d->h + 2 * d->pad_h);
-    int64_t nchunk = 1;
-    if (!pl->pixel_form && pl->nob > 1 && w_bytes > 3 * in_bytes)
-        nchunk = imin(pl->nob, cdiv(want, base));
-    int64_t nrb = imax(cdiv(d->ho, r_budget), imin(d->ho, cdiv(want, base * nchunk)));
-    pl->R = cdiv(d->ho, nrb);
-    pl->nrb = cdiv(d->ho, pl->R);
-    if (!pl->pixel_form && base * pl->nrb * nchunk < want && pl->nob > 1)
-        nchunk = imin(pl->nob, cdiv(want, base * pl->nrb));
-    pl->ob_per_chunk = cdiv(pl->nob, nchunk);
-    pl->nchunk = cdiv(pl->nob, pl->ob_per_chunk);
+    /* Work items: one per thread when that splits the work evenly (fewer items:
+       fewer panels and weight passes), else 2 or 4 per thread so that dynamic
+       scheduling evens out the remainders (a 112-row stem in 3 blocks of 38 keeps
+       one of 2 threads idle a third of the time; 8 blocks of 14 do not). */
+    int64_t want = 1;
+    for (int64_t mult = 1;; mult *= 2) {
+        want = nthreads > 1 ? mult * (int64_t)nthreads : 1;
+        int64_t nchunk = 1;
+        if (!pl->pixel_form && pl->nob > 1 && w_bytes > 3 * in_bytes)
+            nchunk = imin(pl->nob, cdiv(want, base));
+        const int64_t nrb = imax(cdiv(d->ho, r_budget), imin(d->ho, cdiv(want, base * nchunk)));
+        pl->R = cdiv(d->ho, nrb);
+        pl->nrb = cdiv(d->ho, pl->R);
+        if (!pl->pixel_form && base * pl->nrb * nchunk < want && pl->nob > 1)
+            nchunk = imin(pl->nob, cdiv(want, base * pl->nrb));
+        pl->ob_per_chunk = cdiv(pl->nob, nchunk);
+        pl->nchunk = cdiv(pl->nob, pl->ob_per_chunk);
+        if (nthreads <= 1 || mult >= 4)
+            break;
+        /* the busiest thread's share (rounds of its largest item) over the mean */
+        const double rounds = (double)cdiv(base * pl->nrb * pl->nchunk, nthreads);
+        const double imbalance = rounds * (double)(pl->R * pl->ob_per_chunk) * nthreads /
+                                 ((double)base * (double)d->ho * (double)pl->nob);
+        if (imbalance <= 1.1)
+            break;
+    }
     /* panel rows: the input rows the item's output rows read, every row_step-th
        one (a dilated kernel on one output row reads only kh rows) */
     pl->row_step = pl->R == 1 || disjoint ? d->dil_h : gcd64(d->stride_h, d->dil_h);
