@@ -511,20 +511,22 @@ THREAD_CASES = [
     ((1, 16, 20, 20), (32, 16, 3, 3), dict(padding=1)),           # N=1: parallel over rows/blocks
     ((1, 24, 17, 19), (24, 1, 3, 3), dict(padding=1, groups=24)),  # depthwise
     ((3, 8, 9, 9), (12, 2, 3, 3), dict(groups=4, stride=2, layout="NHWC")),
+    # 1x1 GEMM: its pixel blocks depend on the thread count (a partial last
+    # vector at the end of the image); with a bias
+    ((1, 40, 37, 41), (24, 40, 1, 1), dict()),
+    ((2, 16, 19, 23), (8, 4, 3, 3), dict(padding=1, groups=4)),   # pixel-vector form
 ]
 
 
 @pytest.mark.parametrize("xs,ws,kw", THREAD_CASES)
 def test_results_identical_across_thread_counts(isa, rng, xs, ws, kw):
-    x, w = random_array(rng, xs), random_array(rng, ws)
+    x, w, b = random_array(rng, xs), random_array(rng, ws), random_array(rng, ws[:1])
     if kw.get("layout") == "NHWC":
         x = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
-    y1 = fastconv.conv2d(x, w, **kw, num_threads=1)
-    y2 = fastconv.conv2d(x, w, **kw, num_threads=2)
-    y8 = fastconv.conv2d(x, w, **kw, num_threads=8)  # more threads than cores is fine
-    np.testing.assert_array_equal(y1, y2)
-    np.testing.assert_array_equal(y1, y8)
-    check(x, w, **kw)
+    y1 = fastconv.conv2d(x, w, b, **kw, num_threads=1)
+    for nt in (2, 3, 8):  # more threads than cores is fine
+        np.testing.assert_array_equal(fastconv.conv2d(x, w, b, **kw, num_threads=nt), y1)
+    check(x, w, b, **kw)
 
 
 def test_threadpoolctl_limits_openmp(rng):

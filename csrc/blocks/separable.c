@@ -9,12 +9,8 @@
  * consumes it at once, so the intermediate never leaves cache:
  *
  *   depthwise stage: conv2d's input panel (fc_build_panel, fc_panel_offset) and
- *     micro-kernels in the pixel-vector form, one input channel at a time, into
- *     a small scratch in panel geometry, then the valid columns into D.  With
- *     vertical stride 1 output row r sits Wp panel elements after row r-1, so
- *     one micro-kernel call covers M*V pixels across row ends -- 8 independent
- *     accumulators instead of cdiv(Wo, V), which for a 28-wide image is 2 and
- *     leaves the FMA latency chain exposed;
+ *     its depthwise row kernels (fc_depthwise_rows: weights in registers, row
+ *     pairs sharing their loads), one input channel at a time, straight into D;
  *   pointwise stage: D is a (C*mult) x (R*Wo) matrix with no gaps, so the GEMM
  *     runs over the band's pixels as one flat row (tiles never stop at row ends),
  *     in the form the conv2d planner picks for that 1x1 shape: packed weights x
@@ -33,9 +29,10 @@
 #include "../ukernel/ukernel.h"
 #include "../conv2d/conv2d_plan.h"
 
-/* one thread's depthwise band buffer: well inside L2 next to the packed
-   pointwise weights (64K..1M measured; 128K was fastest on MobileNet shapes) */
-#define FC_SEP_BAND_BYTES (128 * 1024)
+/* one thread's depthwise band buffer: inside L2 next to the packed pointwise
+   weights (64K..1M measured; 256K fastest on MobileNet shapes with the
+   depthwise row kernels, 128K with the earlier micro-kernel depthwise stage) */
+#define FC_SEP_BAND_BYTES (256 * 1024)
 
 static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static int64_t imin(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -44,11 +41,9 @@ static int64_t imax(int64_t a, int64_t b) { return a > b ? a : b; }
 /* everything the two dtypes share: tile shapes, band size, scratch sizes */
 typedef struct sep_plan {
     fc_conv2d_desc out;     /* y as a 1x1 conv output with one row of Ho*Wo pixels   */
-    fc_conv2d_plan_t dpl;   /* depthwise stage: pixel-vector tiles, band panel       */
+    fc_conv2d_plan_t dpl;   /* depthwise stage: the band's panel                     */
     fc_conv2d_plan_t ppl;   /* pointwise stage: the conv2d planner's choice          */
     int64_t mult, Cm;       /* channel multiplier, depthwise output channels         */
-    int flat;               /* stride_h == 1: depthwise calls span output rows       */
-    int64_t srs, sld;       /* depthwise scratch: row stride, channel stride         */
     int64_t ldD;            /* channel stride of the band buffer D                   */
     int64_t R, nb, items;   /* rows per band, bands per image, work items           */
 } sep_plan;
@@ -73,7 +68,6 @@ static int sep_plan_make(const fc_conv2d_desc *dw, int64_t o, const fc_ukernel_s
         return FC_EINVAL;
     memset(sp, 0, sizeof *sp);
     const int V = elsize == 4 ? ks->vlen_f32 : ks->vlen_f64;
-    const int lim = ks->max_acc;
     const int64_t wo = dw->wo, hw = dw->ho * dw->wo;
     sp->mult = dw->o / dw->c;
     sp->Cm = dw->o;
@@ -101,40 +95,33 @@ static int sep_plan_make(const fc_conv2d_desc *dw, int64_t o, const fc_ukernel_s
     sp->nb = cdiv(dw->ho, sp->R);
     sp->items = dw->n * sp->nb;
 
-    /* pointwise stage: a 1x1 conv over one flat row of a band's pixels */
+    /* pointwise stage: a 1x1 conv over one flat row of a band's pixels, in the
+       form (and tiles) conv2d picks for the whole image's 1x1 convolution: the
+       same for every band size, so for every thread count (the forms add the
+       bias at different points of the sum) */
     fc_conv2d_desc band = sp->out;
-    band.w = band.wo = sp->R * wo;
     if ((rc = fc_conv2d_plan(&band, ks, elsize, 1, &sp->ppl)) != FC_OK)
         return rc;
 
-    /* depthwise stage: pixel vectors x broadcast weights of up to `mult` channels */
+    /* depthwise stage: the band's panel, one channel, every input row of the
+       band, one slot per stride phase; rows room for whole vectors past Wo (the
+       row kernels load them).  Absurd strides must fail cleanly. */
     fc_conv2d_plan_t *pl = &sp->dpl;
-    sp->flat = dw->stride_h == 1;
-    const int64_t mmax = sp->flat ? FC_UK_MAX_M : imin(cdiv(wo, V), FC_UK_MAX_M);
-    const int64_t ntile = cdiv(sp->mult, imin(imax(1, lim / mmax), FC_UK_MAX_P));
     pl->ks = ks;
     pl->V = V;
     pl->K = dw->kh * dw->kw;
-    pl->P = (int)cdiv(sp->mult, ntile);
-    pl->nob = cdiv(sp->mult, pl->P);
-    pl->M = (int)imin(mmax, lim / pl->P);
     pl->Lp = cdiv(wo, V) * V + ((dw->kw - 1) * dw->dil_w) / dw->stride_w;
     pl->phase_per_tap = 0;
-    pl->row_step = 1;                /* every input row of the band */
+    pl->row_step = 1;
+    pl->orp = dw->stride_h;
     pl->PR = (sp->R - 1) * dw->stride_h + (dw->kh - 1) * dw->dil_h + 1;
-    /* one slot per stride phase; + M*V: a flattened call's last vectors run past
-       the last output row (into junk outputs).  Absurd strides must fail cleanly. */
     if (__builtin_mul_overflow(dw->stride_w, pl->Lp, &pl->Wp) ||
-        __builtin_mul_overflow(pl->PR, pl->Wp, &pl->panel_elems) ||
-        __builtin_add_overflow(pl->panel_elems, (int64_t)pl->M * V, &pl->panel_elems))
+        __builtin_mul_overflow(pl->PR, pl->Wp, &pl->panel_elems))
         return FC_EOVERFLOW;
-    sp->srs = sp->flat ? pl->Wp : cdiv(wo, V) * V;
-    sp->sld = odd_lines(sp->R * sp->srs + (int64_t)pl->M * V, elsize);
     /* + V: the pixel-vector GEMM loads whole vectors past the band's last pixel */
     sp->ldD = odd_lines(sp->R * wo + V, elsize);
     int64_t t;
     if (__builtin_mul_overflow(sp->ldD, sp->Cm, &t) || t > (INT64_C(1) << 58) ||
-        __builtin_mul_overflow(sp->sld, pl->P, &t) || t > (INT64_C(1) << 58) ||
         pl->panel_elems > (INT64_C(1) << 58))
         return FC_EOVERFLOW;
     return FC_OK;

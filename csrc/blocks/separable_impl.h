@@ -6,41 +6,23 @@
 #define FN(name) SEP_CAT(name, SFX)
 
 /* depthwise result of output rows [oh0, oh0 + rows) of image n into D[cm][row*Wo + ow],
-   one input channel (= one group, `mult` output channels) at a time */
+   one input channel (= one group, `mult` output channels) at a time; the bias is
+   folded into the pointwise one */
 static void FN(sep_depthwise_band)(const fc_conv2d_desc *dw, const sep_plan *sp,
                                    const fc_ukernel_set *ks, const T *x, const T *w,
-                                   const int64_t *aoff, const int64_t *boff, int64_t n,
-                                   int64_t oh0, int64_t rows, T *panel, T *S, T *D)
+                                   const int64_t *toff, int64_t n, int64_t oh0, int64_t rows,
+                                   T *panel, T *D)
 {
     const fc_conv2d_plan_t *pl = &sp->dpl;
-    const int64_t K = pl->K, V = pl->V, MV = (int64_t)pl->M * V, wo = dw->wo;
+    const int64_t taps = pl->K;
     const int64_t ih0 = oh0 * dw->stride_h - dw->pad_h;
     const int64_t nrows = (rows - 1) * dw->stride_h + (dw->kh - 1) * dw->dil_h + 1;
     for (int64_t g = 0; g < dw->c; g++) {
         FN(fc_build_panel)(dw, pl, x, n, g, 1, ih0, nrows, panel);
-        for (int64_t t = 0; t < pl->nob; t++) {
-            const int64_t oc = g * sp->mult + t * pl->P, np = imin(pl->P, sp->mult - t * pl->P);
-            const T *wt = w + oc * K; /* (Cm, 1, kh, kw): P rows of K taps */
-            if (sp->flat) {
-                /* scratch row stride == panel row stride: one index for the band */
-                const int64_t F = (rows - 1) * sp->srs + wo;
-                for (int64_t f0 = 0; f0 < F; f0 += MV)
-                    ks->SFX[np][cdiv(imin(MV, F - f0), V)](K, panel + f0, aoff, wt, boff, K,
-                                                            S + f0, sp->sld, 0, NULL);
-            } else {
-                for (int64_t row = 0; row < rows; row++) {
-                    const T *prow = panel + row * dw->stride_h * pl->Wp;
-                    for (int64_t ow0 = 0; ow0 < wo; ow0 += MV)
-                        ks->SFX[np][cdiv(imin(MV, wo - ow0), V)](K, prow + ow0, aoff, wt, boff, K,
-                                                                  S + row * sp->srs + ow0,
-                                                                  sp->sld, 0, NULL);
-                }
-            }
-            /* the valid columns, gap-free, into D */
-            for (int64_t p = 0; p < np; p++)
-                for (int64_t row = 0; row < rows; row++)
-                    memcpy(D + (oc + p) * sp->ldD + row * wo, S + p * sp->sld + row * sp->srs,
-                           (size_t)wo * sizeof(T));
+        for (int64_t m = 0; m < sp->mult; m++) {
+            const int64_t oc = g * sp->mult + m;
+            FN(fc_depthwise_rows)(ks, dw, rows, taps, 0, panel, pl->orp * pl->Wp, toff,
+                                  w + oc * taps, (T)0, D + oc * sp->ldD);
         }
     }
 }
@@ -75,19 +57,25 @@ static void FN(sep_pointwise_band)(const sep_plan *sp, const fc_ukernel_set *ks,
         const int m = (int)cdiv(nw, V);
         for (int64_t oc0 = 0; oc0 < o; oc0 += pl->P) {
             const int64_t np = imin(pl->P, o - oc0);
-            ks->SFX[np][m](K, D + f0, aoff, wpk + oc0, boff, 1, tile, MV, 0, NULL);
+            if (nw % V == 0 && d->layout == FC_LAYOUT_NCHW) {
+                /* whole vectors: finished rows (bias included) straight into y */
+                ks->SFX[np][m](K, D + f0, aoff, wpk + oc0, boff, 1,
+                               y + (n * o + oc0) * HW + px0 + f0, HW, 0, bias ? bias + oc0 : NULL);
+                continue;
+            }
+            /* the bias goes first here too: where the bands end depends on the
+               thread count, the rounding must not */
+            ks->SFX[np][m](K, D + f0, aoff, wpk + oc0, boff, 1, tile, MV, 0,
+                           bias ? bias + oc0 : NULL);
             /* tile[p][l]: channel oc0 + p, pixel px0 + f0 + l */
             for (int64_t p = 0; p < np; p++) {
-                const T b = bias ? bias[oc0 + p] : (T)0;
                 const T *src = tile + p * MV;
                 if (d->layout == FC_LAYOUT_NCHW) {
-                    T *dst = y + (n * o + oc0 + p) * HW + px0 + f0;
-                    for (int64_t l = 0; l < nw; l++)
-                        dst[l] = src[l] + b;
+                    memcpy(y + (n * o + oc0 + p) * HW + px0 + f0, src, (size_t)nw * sizeof(T));
                 } else {
                     T *dst = y + (n * HW + px0 + f0) * o + oc0 + p;
                     for (int64_t l = 0; l < nw; l++)
-                        dst[l * o] = src[l] + b;
+                        dst[l * o] = src[l];
                 }
             }
         }
@@ -115,19 +103,16 @@ int FN(fc_separable_conv2d)(const fc_conv2d_desc *dw, int64_t o, const T *x, con
 
     T *wpk = (T *)malloc((size_t)(nob * Cm * OB) * sizeof(T));
     T *bias = (pw_b || dw_b) ? (T *)malloc((size_t)o * sizeof(T)) : NULL;
-    int64_t *dao = (int64_t *)malloc((size_t)Kd * sizeof(int64_t));
-    int64_t *dbo = (int64_t *)malloc((size_t)Kd * sizeof(int64_t));
+    int64_t *toff = (int64_t *)malloc((size_t)Kd * sizeof(int64_t));
     int64_t *pao = (int64_t *)malloc((size_t)Cm * sizeof(int64_t));
     int64_t *pbo = (int64_t *)malloc((size_t)Cm * sizeof(int64_t));
-    if (!wpk || (!bias && (pw_b || dw_b)) || !dao || !dbo || !pao || !pbo) {
-        free(wpk); free(bias); free(dao); free(dbo); free(pao); free(pbo);
+    if (!wpk || (!bias && (pw_b || dw_b)) || !toff || !pao || !pbo) {
+        free(wpk); free(bias); free(toff); free(pao); free(pbo);
         return FC_ENOMEM;
     }
-    for (int64_t i = 0, r = 0; i < dw->kh; i++)
-        for (int64_t j = 0; j < dw->kw; j++, r++) {
-            dao[r] = fc_panel_offset(dw, dpl, 0, i, j);
-            dbo[r] = r;
-        }
+    for (int64_t i = 0; i < dw->kh; i++)
+        for (int64_t j = 0; j < dw->kw; j++)
+            toff[i * dw->kw + j] = fc_panel_offset(dw, dpl, 0, i, j);
     for (int64_t r = 0; r < Cm; r++) {
         /* oc-vector: a = packed row r, b = D channel r; pixel-vector: the reverse */
         pao[r] = ppl->pixel_form ? r * sp.ldD : r * OB;
@@ -146,14 +131,12 @@ int FN(fc_separable_conv2d)(const fc_conv2d_desc *dw, int64_t o, const T *x, con
 #pragma omp parallel num_threads(nt)
 #endif
     {
-        /* zeroed: the flattened depthwise calls also read the panel's slack and
-           rows a short band leaves unfilled, and the pixel-vector GEMM whole
-           vectors past the band (junk lanes only, but they must hold numbers) */
-        T *panel = (T *)calloc((size_t)dpl->panel_elems, sizeof(T));
-        T *S = (T *)malloc((size_t)(dpl->P * sp.sld) * sizeof(T));
+        /* D zeroed: the pixel-vector GEMM loads whole vectors past the band
+           (junk lanes only, but they must hold numbers) */
+        T *panel = (T *)malloc((size_t)dpl->panel_elems * sizeof(T));
         T *D = (T *)calloc((size_t)(Cm * sp.ldD), sizeof(T));
         T *tile = (T *)malloc((size_t)tile_elems * sizeof(T));
-        if (!panel || !S || !D || !tile) {
+        if (!panel || !D || !tile) {
 #ifdef _OPENMP
 #pragma omp atomic write
 #endif
@@ -163,20 +146,19 @@ int FN(fc_separable_conv2d)(const fc_conv2d_desc *dw, int64_t o, const T *x, con
 #pragma omp for schedule(dynamic, 1)
 #endif
         for (int64_t it = 0; it < sp.items; it++) {
-            if (!panel || !S || !D || !tile)
+            if (!panel || !D || !tile)
                 continue;
             const int64_t n = it / sp.nb, oh0 = (it % sp.nb) * sp.R;
             const int64_t rows = imin(sp.R, dw->ho - oh0);
-            FN(sep_depthwise_band)(dw, &sp, ks, x, dw_w, dao, dbo, n, oh0, rows, panel, S, D);
+            FN(sep_depthwise_band)(dw, &sp, ks, x, dw_w, toff, n, oh0, rows, panel, D);
             FN(sep_pointwise_band)(&sp, ks, wpk, pao, pbo, bias, n, oh0 * dw->wo, rows * dw->wo,
                                    D, tile, y);
         }
         free(panel);
-        free(S);
         free(D);
         free(tile);
     }
-    free(wpk); free(bias); free(dao); free(dbo); free(pao); free(pbo);
+    free(wpk); free(bias); free(toff); free(pao); free(pbo);
     return err;
 }
 

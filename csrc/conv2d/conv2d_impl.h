@@ -388,23 +388,24 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                                0, bias ? bias + oc0 : NULL);
                             continue;
                         }
+                        /* the sums start from the bias, as in the direct store */
                         if (nr > 0)
-                            uk(nr, prow + ow0, aoff + r0, wt, boff + r0, 1, tile, MV, 0, NULL);
+                            uk(nr, prow + ow0, aoff + r0, wt, boff + r0, 1, tile, MV, 0,
+                               bias ? bias + oc0 : NULL);
                         else
-                            memset(tile, 0, (size_t)(np * MV) * sizeof(T));
+                            for (int64_t p = 0; p < np; p++)
+                                for (int64_t l = 0; l < MV; l++)
+                                    tile[p * MV + l] = bias ? bias[oc0 + p] : (T)0;
                         /* tile[p][l]: channel oc_lo + p, pixel ow0 + l */
                         if (d->layout == FC_LAYOUT_NCHW) {
-                            for (int64_t p = 0; p < np; p++) {
-                                const T b = bias ? bias[oc0 + p] : (T)0;
-                                T *dst = y + ((n * d->o + oc0 + p) * d->ho + oh) * d->wo + ow0;
-                                for (int64_t l = 0; l < nw; l++)
-                                    dst[l] = tile[p * MV + l] + b;
-                            }
+                            for (int64_t p = 0; p < np; p++)
+                                memcpy(y + ((n * d->o + oc0 + p) * d->ho + oh) * d->wo + ow0,
+                                       tile + p * MV, (size_t)nw * sizeof(T));
                         } else {
                             for (int64_t l = 0; l < nw; l++) {
                                 T *dst = y + ((n * d->ho + oh) * d->wo + ow0 + l) * d->o + oc0;
                                 for (int64_t p = 0; p < np; p++)
-                                    dst[p] = tile[p * MV + l] + (bias ? bias[oc0 + p] : (T)0);
+                                    dst[p] = tile[p * MV + l];
                             }
                         }
                     }
@@ -416,6 +417,36 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
     }
     free(wpk); free(aoff); free(boff);
     return err;
+}
+
+/* nr output rows of one depthwise channel into out (rows back to back, wo long)
+ * from its panel rows at prow (in_pitch apart), with the kernel's taps
+ * [t0, t0 + ntap) (a range of kernel rows; all of them or those inside the image):
+ * full-kernel rows in pairs that share their input rows when the vertical
+ * stride equals the dilation -- square 3x3 and 5x5 kernels with their weights
+ * in registers, others generally -- the rest by the 9-, 25- or any-tap kernels.
+ * Also the depthwise stage of separable_conv2d. */
+void FN(fc_depthwise_rows)(const fc_ukernel_set *ks, const fc_conv2d_desc *d, int64_t nr,
+                           int64_t ntap, int64_t t0, const T *prow, int64_t in_pitch,
+                           const int64_t *toff, const T *wt, T b, T *out)
+{
+    const int64_t kw = d->kw, taps = d->kh * kw, wo = d->wo;
+    const int shared = ntap == taps && d->kh > 1 && d->stride_h == d->dil_h;
+    if (shared && d->kh == kw && (taps == 9 || taps == 25)) {
+        (taps == 9 ? ks->SFX_DW3S : ks->SFX_DW5S)(nr, wo, ntap, prow, in_pitch, toff, wt, b, out,
+                                                   wo);
+        return;
+    }
+    const int64_t npair = shared && taps != 9 && taps != 25 ? nr / 2 * 2 : 0;
+    if (npair > 0)
+        ks->SFX_DWS(npair, wo, d->kh, kw, prow, in_pitch, toff, wt, b, out, wo);
+    if (ntap > 0 && npair < nr)
+        (ntap == 9 ? ks->SFX_DW3 : ntap == 25 ? ks->SFX_DW5 : ks->SFX_DW)(
+            nr - npair, wo, ntap, prow + npair * in_pitch, in_pitch, toff + t0, wt + t0, b,
+            out + npair * wo, wo);
+    else if (ntap == 0)
+        for (int64_t e = 0; e < nr * wo; e++)
+            out[e] = b;
 }
 
 /* Depthwise (one input channel per group, any channel multiplier): per output
@@ -488,28 +519,8 @@ static int FN(conv2d_depthwise)(const fc_conv2d_desc *d, const fc_conv2d_plan_t 
                     for (int64_t r0 = 0; r0 < run; r0 += nchw ? run : 1) {
                         const int64_t nr = nchw ? run : 1;
                         T *out = nchw ? y + ((n * d->o + oc) * d->ho + oh) * d->wo : row;
-                        /* full-kernel rows in pairs that share input rows, when the
-                           vertical stride equals the dilation: square 3x3 and 5x5
-                           kernels with their weights in registers, others generally */
-                        const int shared = nchw && ntap == taps && d->kh > 1 &&
-                                           d->stride_h == d->dil_h;
-                        if (shared && d->kh == kw && (taps == 9 || taps == 25)) {
-                            (taps == 9 ? ks->SFX_DW3S : ks->SFX_DW5S)(
-                                nr, d->wo, ntap, prow, in_pitch, toff, w + oc * taps, b, out, d->wo);
-                        } else {
-                            const int64_t npair = shared && taps != 9 && taps != 25 ? nr / 2 * 2 : 0;
-                            if (npair > 0)
-                                ks->SFX_DWS(npair, d->wo, d->kh, kw, prow, in_pitch, toff,
-                                            w + oc * taps, b, out, d->wo);
-                            if (ntap > 0 && npair < nr)
-                                (ntap == 9 ? ks->SFX_DW3 : ntap == 25 ? ks->SFX_DW5 : ks->SFX_DW)(
-                                    nr - npair, d->wo, ntap, prow + (r0 + npair) * in_pitch,
-                                    in_pitch, toff + t0, w + oc * taps + t0, b, out + npair * d->wo,
-                                    d->wo);
-                            else if (ntap == 0)
-                                for (int64_t e = 0; e < nr * d->wo; e++)
-                                    out[e] = b;
-                        }
+                        FN(fc_depthwise_rows)(ks, d, nr, ntap, t0, prow + r0 * in_pitch, in_pitch,
+                                              toff, w + oc * taps, b, out);
                         if (!nchw) /* NHWC: scatter the channel's row */
                             for (int64_t ow = 0; ow < d->wo; ow++)
                                 y[((n * d->ho + oh + r0) * d->wo + ow) * d->o + oc] = row[ow];
@@ -618,13 +629,13 @@ static int FN(conv2d_pointwise)(const fc_conv2d_desc *d, const fc_conv2d_plan_t 
                                        HW, 0, bias ? bias + oc0 : NULL);
                         continue;
                     }
-                    ks->SFX[np][m](K, tailbuf, tail_off, wt, boff, 1, tile, MV, 0, NULL);
-                    for (int64_t p = 0; p < np; p++) {
-                        const T b = bias ? bias[oc0 + p] : (T)0;
-                        T *dst = y + (n * d->o + oc0 + p) * HW + p0;
-                        for (int64_t l = 0; l < nw; l++)
-                            dst[l] = tile[p * MV + l] + b;
-                    }
+                    /* the bias goes first here too: where the blocks end depends on
+                       the thread count, the rounding must not */
+                    ks->SFX[np][m](K, tailbuf, tail_off, wt, boff, 1, tile, MV, 0,
+                                   bias ? bias + oc0 : NULL);
+                    for (int64_t p = 0; p < np; p++)
+                        memcpy(y + (n * d->o + oc0 + p) * HW + p0, tile + p * MV,
+                               (size_t)nw * sizeof(T));
                 }
             }
         }

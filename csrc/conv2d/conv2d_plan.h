@@ -80,6 +80,14 @@ int fc_resolve_threads(int nthreads, int64_t items);
 int64_t fc_panel_offset(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, int64_t c,
                         int64_t i, int64_t j);
 
+/* Depthwise rows of one channel from its panel (conv2d_impl.h). */
+void fc_depthwise_rows_f32(const fc_ukernel_set *ks, const fc_conv2d_desc *d, int64_t nr,
+                           int64_t ntap, int64_t t0, const float *prow, int64_t in_pitch,
+                           const int64_t *toff, const float *wt, float b, float *out);
+void fc_depthwise_rows_f64(const fc_ukernel_set *ks, const fc_conv2d_desc *d, int64_t nr,
+                           int64_t ntap, int64_t t0, const double *prow, int64_t in_pitch,
+                           const int64_t *toff, const double *wt, double b, double *out);
+
 /* Packs OIHW weights into the oc-vector micro-kernel's a-operand
  * [g][block][k][OB] (zero-padded past Og); wp holds G*nob*K*OB elements. */
 void fc_pack_weights_f32(const fc_ukernel_set *ks, const float *w, int64_t G, int64_t Og,
