@@ -16,13 +16,20 @@
  *
  *  pixel-vector form (groups with few output channels)
  *     The same panel, read as vectors of consecutive output pixels; the
- *     micro-kernel broadcasts weights packed [tap][c][Og].
+ *     micro-kernel broadcasts weights packed [tap][c][Og], starts its sums from
+ *     the bias and stores whole-vector tiles straight into NCHW output rows.
  *
- *  depthwise (one input channel per group): per-ISA row kernels over the panel.
+ *  depthwise (one input channel per group): per-ISA row kernels over the panel,
+ *     weights in registers for 3x3 and 5x5, row pairs sharing their loads when
+ *     the vertical stride equals the dilation (fc_depthwise_rows).
  *
  *  1x1, unit stride, unpadded, NCHW: a blocked GEMM per image (conv2d_pointwise)
- *     in the pixel-vector form, reading the input in place.
+ *     in the pixel-vector form, reading the input in place, storing in place.
  *
+ * Panel rows and weight packing run the instruction set's own vector code
+ * (panel_rows, pack_rows in the ukernel set); when the stride is taller than
+ * the kernel the panel holds only the kh rows of each output row.  Work items
+ * are one per thread when that divides the work evenly, else 2-4 per thread.
  * Padding is the zeros of the panel: no per-element branches, and padded taps
  * multiply real zeros exactly like the oracle.  Every output element is reduced
  * in the same order whatever the thread count, so results are bit-identical
