@@ -392,9 +392,12 @@ FC_DEFINE_DWK_SHARED(double, fc_vd, FC_V64, f64, 25, 5)
                 d[t] = (T)0;                                                            \
         }                                                                               \
     }                                                                                   \
-    static void panel_rows_##SFX(const T *src, int64_t src_pitch, int64_t stride,        \
-                                 int64_t nrows, int64_t tlo, int64_t thi, int64_t len,   \
-                                 T *dst, int64_t dst_pitch, const T *src_end)           \
+    /* (the attribute again: the inlined body takes its caller's options) */           \
+    FC_NO_MEMCPY_SUBST static void panel_rows_##SFX(const T *src, int64_t src_pitch,     \
+                                                    int64_t stride, int64_t nrows,      \
+                                                    int64_t tlo, int64_t thi, int64_t len, \
+                                                    T *dst, int64_t dst_pitch,          \
+                                                    const T *src_end)                   \
     {                                                                                   \
         const int64_t nv = (thi - tlo + VL - 1) / VL * VL;                              \
         /* Whole vectors, no remainder loop, when the row's slot has room for the    \
