@@ -512,6 +512,7 @@ int fc_resolve_threads(int nthreads, int64_t items)
 #define SFX_DW3S dw3s_f32
 #define SFX_DW5S dw5s_f32
 #define SFX_PANEL_ROWS panel_rows_f32
+#define SFX_PANEL_ROWS2 panel_rows2_f32
 #define SFX_PACK_ROWS pack_rows_f32
 #include "conv2d_impl.h"
 #undef T
@@ -523,6 +524,7 @@ int fc_resolve_threads(int nthreads, int64_t items)
 #undef SFX_DW3S
 #undef SFX_DW5S
 #undef SFX_PANEL_ROWS
+#undef SFX_PANEL_ROWS2
 #undef SFX_PACK_ROWS
 
 #define T double
@@ -534,6 +536,7 @@ int fc_resolve_threads(int nthreads, int64_t items)
 #define SFX_DW3S dw3s_f64
 #define SFX_DW5S dw5s_f64
 #define SFX_PANEL_ROWS panel_rows_f64
+#define SFX_PANEL_ROWS2 panel_rows2_f64
 #define SFX_PACK_ROWS pack_rows_f64
 #include "conv2d_impl.h"
 #undef T
@@ -545,4 +548,5 @@ int fc_resolve_threads(int nthreads, int64_t items)
 #undef SFX_DW3S
 #undef SFX_DW5S
 #undef SFX_PANEL_ROWS
+#undef SFX_PANEL_ROWS2
 #undef SFX_PACK_ROWS

@@ -90,6 +90,16 @@ typedef struct fc_ukernel_set {
     void (*panel_rows_f64)(const double *src, int64_t src_pitch, int64_t stride, int64_t nrows,
                            int64_t tlo, int64_t thi, int64_t len, double *dst, int64_t dst_pitch,
                            const double *src_end);
+    /* Both stride phases of stride-2 rows in one pass over the input: row r's
+       slot q (q = 0, 1) at dst + r*dst_pitch + q*len gets input column 2t + q + e
+       of src + r*src_pitch (src: column 0) for t in [tlo[q], thi[q]), zeros
+       elsewhere in [0, len).  Reads stay in [src + e, src_end). */
+    void (*panel_rows2_f32)(const float *src, int64_t src_pitch, int64_t e, int64_t nrows,
+                            const int64_t *tlo, const int64_t *thi, int64_t len, float *dst,
+                            int64_t dst_pitch, const float *src_end);
+    void (*panel_rows2_f64)(const double *src, int64_t src_pitch, int64_t e, int64_t nrows,
+                            const int64_t *tlo, const int64_t *thi, int64_t len, double *dst,
+                            int64_t dst_pitch, const double *src_end);
     /* Weight packing, a transpose: dst[k*OB + l] = src[l*ld + k] for l < nl,
        k < K, and 0 for nl <= l < OB; returns 1 when every weight read is finite */
     int (*pack_rows_f32)(const float *src, int64_t ld, int64_t nl, int64_t K, int64_t OB,

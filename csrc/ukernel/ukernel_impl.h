@@ -417,8 +417,49 @@ FC_DEFINE_DWK_SHARED(double, fc_vd, FC_V64, f64, 25, 5)
             panel_rows_body_##SFX(0, 0, src, src_pitch, stride, nrows, tlo, thi, nv, len, dst, \
                                   dst_pitch);                                           \
     }
+#define FC_DEFINE_PANEL_ROWS2(T, SFX, VL)                                               \
+    FC_NO_MEMCPY_SUBST static void panel_rows2_##SFX(const T *src, int64_t src_pitch,   \
+                                                     int64_t e, int64_t nrows,          \
+                                                     const int64_t *tlo, const int64_t *thi, \
+                                                     int64_t len, T *dst, int64_t dst_pitch, \
+                                                     const T *src_end)                  \
+    {                                                                                   \
+        /* t where both slots hold pixels: one deinterleaving loop for the two */      \
+        const int64_t clo = tlo[0] > tlo[1] ? tlo[0] : tlo[1];                          \
+        const int64_t chi = thi[0] < thi[1] ? thi[0] : thi[1];                          \
+        const int64_t nc = chi > clo ? chi - clo : 0, nv = (nc + VL - 1) / VL * VL;     \
+        /* whole vectors (no remainder loop) when the slots have room for the        \
+           overshoot, fixed up below, and the reads stay inside the input */        \
+        const int whole = nrows > 0 && nc > 0 && clo + nv <= len &&                     \
+                          2 * (clo + nv) + e <= src_end - (src + (nrows - 1) * src_pitch); \
+        const int64_t n = whole ? nv : nc;                                              \
+        for (int64_t r = 0; r < nrows; r++) {                                           \
+            const T *s = src + r * src_pitch;                                           \
+            T *d0 = dst + r * dst_pitch, *d1 = d0 + len;                                \
+            const T *sc = s + 2 * clo + e;                                              \
+            for (int64_t t = 0; t < n; t++) {                                           \
+                d0[clo + t] = sc[2 * t];                                                \
+                d1[clo + t] = sc[2 * t + 1];                                            \
+            }                                                                           \
+            for (int q = 0; q < 2; q++) { /* each slot's own edges, then its zeros */   \
+                T *d = q ? d1 : d0;                                                     \
+                const int64_t lo = tlo[q], hi = thi[q] > lo ? thi[q] : lo;               \
+                for (int64_t t = 0; t < lo; t++)                                        \
+                    d[t] = (T)0;                                                        \
+                for (int64_t t = lo; t < hi && t < clo; t++)                            \
+                    d[t] = s[2 * t + q + e];                                            \
+                for (int64_t t = chi > lo ? chi : lo; t < hi; t++)                      \
+                    d[t] = s[2 * t + q + e];                                            \
+                for (int64_t t = hi; t < len; t++)                                      \
+                    d[t] = (T)0;                                                        \
+            }                                                                           \
+        }                                                                               \
+    }
+
 FC_DEFINE_PANEL_ROWS(float, f32, FC_V32)
 FC_DEFINE_PANEL_ROWS(double, f64, FC_V64)
+FC_DEFINE_PANEL_ROWS2(float, f32, FC_V32)
+FC_DEFINE_PANEL_ROWS2(double, f64, FC_V64)
 
 /* Weight packing (see ukernel.h): 4x4 (float) or 2x2 (double) register
  * transposes of 16-byte vectors where the compiler has vector shuffles, a block
@@ -568,6 +609,8 @@ const fc_ukernel_set FC_SET = {
     .dws_f64 = dw_rows_shared_f64,
     .pack_rows_f32 = pack_rows_f32,
     .pack_rows_f64 = pack_rows_f64,
+    .panel_rows2_f32 = panel_rows2_f32,
+    .panel_rows2_f64 = panel_rows2_f64,
     .panel_rows_f32 = panel_rows_f32,
     .panel_rows_f64 = panel_rows_f64,
     .fma_probe_f32 = fma_probe_f32,
