@@ -14,8 +14,9 @@
  * consecutive output pixels are consecutive in memory for every tap, whatever the
  * stride (unit-stride broadcasts or vector loads in the micro-kernel).  Also the
  * depthwise stage of the fused separable convolution (csrc/blocks/separable.c).
- * The rows are written by the instruction set's own vector code (panel_rows),
- * one call per channel and slot. */
+ * The rows are written by the instruction set's own vector code: panel_rows,
+ * one call per channel and slot, or for stride 2 panel_rows2, both slots of a
+ * channel in one pass over its rows. */
 void FN(fc_build_panel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, const T *x,
                         int64_t n, int64_t c0, int64_t Cg, int64_t ih0, int64_t nrows,
                         T *panel)
