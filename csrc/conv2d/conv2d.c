@@ -505,48 +505,12 @@ int fc_resolve_threads(int nthreads, int64_t items)
 /* ---- the two dtypes ---------------------------------------------------------- */
 #define T float
 #define SFX f32
-#define SFX_DW dw_f32
-#define SFX_DWS dws_f32
-#define SFX_DW3 dw3_f32
-#define SFX_DW5 dw5_f32
-#define SFX_DW3S dw3s_f32
-#define SFX_DW5S dw5s_f32
-#define SFX_PANEL_ROWS panel_rows_f32
-#define SFX_PANEL_ROWS2 panel_rows2_f32
-#define SFX_PACK_ROWS pack_rows_f32
 #include "conv2d_impl.h"
 #undef T
 #undef SFX
-#undef SFX_DW
-#undef SFX_DWS
-#undef SFX_DW3
-#undef SFX_DW5
-#undef SFX_DW3S
-#undef SFX_DW5S
-#undef SFX_PANEL_ROWS
-#undef SFX_PANEL_ROWS2
-#undef SFX_PACK_ROWS
 
 #define T double
 #define SFX f64
-#define SFX_DW dw_f64
-#define SFX_DWS dws_f64
-#define SFX_DW3 dw3_f64
-#define SFX_DW5 dw5_f64
-#define SFX_DW3S dw3s_f64
-#define SFX_DW5S dw5s_f64
-#define SFX_PANEL_ROWS panel_rows_f64
-#define SFX_PANEL_ROWS2 panel_rows2_f64
-#define SFX_PACK_ROWS pack_rows_f64
 #include "conv2d_impl.h"
 #undef T
 #undef SFX
-#undef SFX_DW
-#undef SFX_DWS
-#undef SFX_DW3
-#undef SFX_DW5
-#undef SFX_DW3S
-#undef SFX_DW5S
-#undef SFX_PANEL_ROWS
-#undef SFX_PANEL_ROWS2
-#undef SFX_PACK_ROWS

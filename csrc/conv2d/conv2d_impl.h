@@ -5,6 +5,7 @@
 #define FC_CAT(a, b) FC_CAT_(a, b)
 #define FN(name) FC_CAT(name, SFX)
 #define UKT FC_CAT(fc_uk, SFX)
+#define KS(name) FC_CAT(name, SFX) /* the ukernel set's entry for this dtype */
 
 /* The input panel of one work item, shared by both forms:
  *   panel[row][c][q][t] = input(c0 + c, ih0 + row*row_step, t*sw + q - pad_w), 0 outside,
@@ -33,10 +34,10 @@ void FN(fc_build_panel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, con
         const int64_t tlo[2] = {s0.tlo, s1.tlo}, thi[2] = {s0.thi, s1.thi};
         for (int64_t c = 0; c < Cg; c++) {
             T *dst = panel + c * pl->Wp;
-            pl->ks->SFX_PANEL_ROWS(x, 0, 1, rlo, 0, 0, 2 * Lp, dst, pitch, x);
-            pl->ks->SFX_PANEL_ROWS(x, 0, 1, nrows - rhi, 0, 0, 2 * Lp, dst + rhi * pitch, pitch, x);
+            pl->ks->KS(panel_rows)(x, 0, 1, rlo, 0, 0, 2 * Lp, dst, pitch, x);
+            pl->ks->KS(panel_rows)(x, 0, 1, nrows - rhi, 0, 0, 2 * Lp, dst + rhi * pitch, pitch, x);
             if (rhi > rlo)
-                pl->ks->SFX_PANEL_ROWS2(x + ((n * d->c + c0 + c) * d->h + ih0 + rlo * step) * W,
+                pl->ks->KS(panel_rows2)(x + ((n * d->c + c0 + c) * d->h + ih0 + rlo * step) * W,
                                         step * W, -d->pad_w, rhi - rlo, tlo, thi, Lp,
                                         dst + rlo * pitch, pitch, x_end);
         }
@@ -48,17 +49,17 @@ void FN(fc_build_panel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, con
         for (int64_t c = 0; c < Cg; c++) {
             T *dst = panel + c * pl->Wp + k * Lp;
             /* rows of zeros above and below the image */
-            pl->ks->SFX_PANEL_ROWS(x, 0, 1, rlo, 0, 0, Lp, dst, pitch, x);
-            pl->ks->SFX_PANEL_ROWS(x, 0, 1, nrows - rhi, 0, 0, Lp, dst + rhi * pitch, pitch, x);
+            pl->ks->KS(panel_rows)(x, 0, 1, rlo, 0, 0, Lp, dst, pitch, x);
+            pl->ks->KS(panel_rows)(x, 0, 1, nrows - rhi, 0, 0, Lp, dst + rhi * pitch, pitch, x);
             if (rhi == rlo)
                 continue;
             const int64_t ih = ih0 + rlo * step;
             if (d->layout == FC_LAYOUT_NCHW)
-                pl->ks->SFX_PANEL_ROWS(x + ((n * d->c + c0 + c) * d->h + ih) * W + sl.iw0,
+                pl->ks->KS(panel_rows)(x + ((n * d->c + c0 + c) * d->h + ih) * W + sl.iw0,
                                        step * W, sw, rhi - rlo, sl.tlo, sl.thi, Lp,
                                        dst + rlo * pitch, pitch, x_end);
             else
-                pl->ks->SFX_PANEL_ROWS(x + ((n * d->h + ih) * W + sl.iw0) * d->c + c0 + c,
+                pl->ks->KS(panel_rows)(x + ((n * d->h + ih) * W + sl.iw0) * d->c + c0 + c,
                                        step * W * d->c, sw * d->c, rhi - rlo, sl.tlo, sl.thi,
                                        Lp, dst + rlo * pitch, pitch, x_end);
         }
@@ -96,7 +97,7 @@ static int FN(pack_weight_block)(const fc_ukernel_set *ks, const T *w, int64_t O
     const int64_t nl = imax(0, imin(OB, Og - blk * OB)); /* real output channels */
     const T *src = w + (g * Og + blk * OB) * K;          /* row l: [c][tap] */
     if (taps == 1)
-        return ks->SFX_PACK_ROWS(src, K, nl, K, OB, dst);
+        return ks->KS(pack_rows)(src, K, nl, K, OB, dst);
     int finite = 1;
     /* 16 source rows at a time: their read streams fit L1's associativity even
        when the row length is a multiple of 4 KB apart (512 x 3 x 3 floats) */
@@ -449,15 +450,15 @@ void FN(fc_depthwise_rows)(const fc_ukernel_set *ks, const fc_conv2d_desc *d, in
     const int64_t kw = d->kw, taps = d->kh * kw, wo = d->wo;
     const int shared = ntap == taps && d->kh > 1 && d->stride_h == d->dil_h;
     if (shared && d->kh == kw && (taps == 9 || taps == 25)) {
-        (taps == 9 ? ks->SFX_DW3S : ks->SFX_DW5S)(nr, wo, ntap, prow, in_pitch, toff, wt, b, out,
+        (taps == 9 ? ks->KS(dw3s) : ks->KS(dw5s))(nr, wo, ntap, prow, in_pitch, toff, wt, b, out,
                                                    wo);
         return;
     }
     const int64_t npair = shared && taps != 9 && taps != 25 ? nr / 2 * 2 : 0;
     if (npair > 0)
-        ks->SFX_DWS(npair, wo, d->kh, kw, prow, in_pitch, toff, wt, b, out, wo);
+        ks->KS(dws)(npair, wo, d->kh, kw, prow, in_pitch, toff, wt, b, out, wo);
     if (ntap > 0 && npair < nr)
-        (ntap == 9 ? ks->SFX_DW3 : ntap == 25 ? ks->SFX_DW5 : ks->SFX_DW)(
+        (ntap == 9 ? ks->KS(dw3) : ntap == 25 ? ks->KS(dw5) : ks->KS(dw))(
             nr - npair, wo, ntap, prow + npair * in_pitch, in_pitch, toff + t0, wt + t0, b,
             out + npair * wo, wo);
     else if (ntap == 0)
@@ -696,3 +697,4 @@ int FN(fc_conv2d)(const fc_conv2d_desc *d, const T *x, const T *w, const T *bias
 
 #undef FN
 #undef UKT
+#undef KS
