@@ -487,6 +487,11 @@ int64_t fc_panel_offset(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, int
     return ((i * d->dil_h / pl->row_step) * Cg + c) * pl->Wp + slot * pl->Lp + col / d->stride_w;
 }
 
+int64_t fc_sched_chunk(int64_t items, int nt)
+{
+    return imax(1, items / (16 * (int64_t)nt));
+}
+
 int fc_resolve_threads(int nthreads, int64_t items)
 {
 #ifdef _OPENMP

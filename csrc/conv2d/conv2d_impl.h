@@ -201,15 +201,13 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
     const int64_t cpc = pl->cpc;
 
     const int nt = fc_resolve_threads(nthreads, pl->items);
-    /* hand out items in chunks: thousands of tiny items (depthwise planes) would
-       otherwise spend more time in the scheduler than in the kernels.  When
-       there are fewer panels than threads (the output channels are split to
-       feed them), a thread takes a run of the chunks of one panel (items are
-       numbered chunk first), so that it builds the panel once. */
+    /* items in chunks (fc_sched_chunk); when there are fewer panels than threads
+       (the output channels are split to feed them), a thread takes a run of the
+       chunks of one panel (items are numbered chunk first), so that it builds
+       the panel once */
     const int64_t panels = pl->items / pl->nchunk;
-    const int64_t sched_chunk =
-        imax(imax(1, pl->items / (16 * (int64_t)nt)),
-             panels < nt ? cdiv(pl->nchunk, cdiv(nt, panels)) : 1);
+    const int64_t sched_chunk = imax(fc_sched_chunk(pl->items, nt),
+                                     panels < nt ? cdiv(pl->nchunk, cdiv(nt, panels)) : 1);
     (void)nt; /* unused in a serial build */
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt)
@@ -338,9 +336,7 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
     int finite = 1;
 
     const int nt = fc_resolve_threads(nthreads, pl->items);
-    /* hand out items in chunks: thousands of tiny items (depthwise planes) would
-       otherwise spend more time in the scheduler than in the kernels */
-    const int64_t sched_chunk = imax(1, pl->items / (16 * (int64_t)nt));
+    const int64_t sched_chunk = fc_sched_chunk(pl->items, nt);
     (void)nt; /* unused in a serial build */
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt)
@@ -488,9 +484,7 @@ static int FN(conv2d_depthwise)(const fc_conv2d_desc *d, const fc_conv2d_plan_t 
     const int64_t full_hi = last >= 0 ? last / d->stride_h + 1 : 0;
 
     const int nt = fc_resolve_threads(nthreads, pl->items);
-    /* hand out items in chunks: thousands of tiny items (depthwise planes) would
-       otherwise spend more time in the scheduler than in the kernels */
-    const int64_t sched_chunk = imax(1, pl->items / (16 * (int64_t)nt));
+    const int64_t sched_chunk = fc_sched_chunk(pl->items, nt);
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt)
 #endif
@@ -581,9 +575,7 @@ static int FN(conv2d_pointwise)(const fc_conv2d_desc *d, const fc_conv2d_plan_t 
         boff[r] = r * Og;     /* packed weights: [c][Og] */
     }
     const int nt = fc_resolve_threads(nthreads, pl->items);
-    /* hand out items in chunks: thousands of tiny items (depthwise planes) would
-       otherwise spend more time in the scheduler than in the kernels */
-    const int64_t sched_chunk = imax(1, pl->items / (16 * (int64_t)nt));
+    const int64_t sched_chunk = fc_sched_chunk(pl->items, nt);
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt)
 #endif

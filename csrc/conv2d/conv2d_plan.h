@@ -77,6 +77,10 @@ void fc_tap_tables_free(fc_tap_tables_t *tt);
 int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize,
                    int nthreads, fc_conv2d_plan_t *pl);
 int fc_resolve_threads(int nthreads, int64_t items);
+/* Items per dynamic-scheduling grab, about 16 grabs per thread: thousands of
+ * tiny items (depthwise planes) would otherwise spend more time in the
+ * scheduler than in the kernels. */
+int64_t fc_sched_chunk(int64_t items, int nt);
 int64_t fc_panel_offset(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, int64_t c,
                         int64_t i, int64_t j);
 
