@@ -59,6 +59,36 @@ typedef double fc_vd __attribute__((vector_size(FC_VBYTES)));
 FC_DEFINE_UK(float, fc_vf, FC_V32, f32)
 FC_DEFINE_UK(double, fc_vd, FC_V64, f64)
 
+/* Depthwise output stores: the first n lanes of a (all of them when n >= VL; a
+ * last partial vector through a small buffer, so nothing is written past n). */
+#define FC_DEFINE_DW_STORE(T, VT, VL, SFX)                                              \
+    FC_UK_INLINE void dw_store_##SFX(T *o, const VT *a, int64_t n)                      \
+    {                                                                                   \
+        if (n >= VL) {                                                                  \
+            memcpy(o, a, sizeof *a);                                                    \
+        } else {                                                                        \
+            T buf[VL];                                                                  \
+            memcpy(buf, a, sizeof *a);                                                  \
+            for (int64_t l = 0; l < n; l++)                                             \
+                o[l] = buf[l];                                                          \
+        }                                                                               \
+    }
+FC_DEFINE_DW_STORE(float, fc_vf, FC_V32, f32)
+FC_DEFINE_DW_STORE(double, fc_vd, FC_V64, f64)
+
+/* Lanes row rr of a group of R rows (rows r.. of the call's nrows) may store in
+ * its last chunk (nv pixels after `full`; whole vectors end at vend): rows
+ * packed back to back (out_pitch == wo), a row's last vector may spill into the
+ * rows after it when those are written later and it stays inside the call's
+ * rows -- not into a row of the group whose full chunks were already written. */
+static inline int64_t dw_tail_lanes(int64_t r, int rr, int R, int64_t nrows, int64_t wo,
+                                    int64_t out_pitch, int64_t full, int64_t nv, int64_t vend)
+{
+    return out_pitch == wo && (r + rr) * wo + vend <= nrows * wo && (rr == R - 1 || full == 0)
+               ? vend - full
+               : nv;
+}
+
 /* Depthwise rows: two rows x up to four vectors of outputs per pass (eight
  * independent FMA chains, enough to hide the FMA latency), every tap streamed
  * through them; a last partial vector goes through a small buffer so nothing is
@@ -83,17 +113,8 @@ FC_DEFINE_UK(double, fc_vd, FC_V64, f64)
                 }                                                                       \
         }                                                                               \
         _Pragma("GCC unroll 2") for (int r = 0; r < R; r++)                             \
-            _Pragma("GCC unroll 4") for (int k = 0; k < N; k++) {                       \
-                T *o = out + r * out_pitch + k * VL;                                    \
-                if ((k + 1) * VL <= nvalid) {                                           \
-                    memcpy(o, &acc[r][k], sizeof acc[r][k]);                            \
-                } else {                                                                \
-                    T buf[VL];                                                          \
-                    memcpy(buf, &acc[r][k], sizeof acc[r][k]);                          \
-                    for (int64_t l = 0; l < nvalid - k * VL; l++)                       \
-                        o[l] = buf[l];                                                  \
-                }                                                                       \
-            }                                                                           \
+            _Pragma("GCC unroll 4") for (int k = 0; k < N; k++)                         \
+                dw_store_##SFX(out + r * out_pitch + k * VL, &acc[r][k], nvalid - k * VL); \
     }                                                                                   \
     FC_UK_INLINE void dw_row_group_##SFX(const int R, int64_t wo, int64_t ntap,         \
                                          const T *in, int64_t in_pitch,                 \
@@ -151,19 +172,8 @@ FC_DEFINE_UK(double, fc_vd, FC_V64, f64)
             }                                                                           \
         }                                                                               \
         _Pragma("GCC unroll 4") for (int k = 0; k < N; k++) {                           \
-            T *o0 = out + k * VL, *o1 = out + out_pitch + k * VL;                       \
-            if ((k + 1) * VL <= nvalid) {                                               \
-                memcpy(o0, &a0[k], sizeof v);                                           \
-                memcpy(o1, &a1[k], sizeof v);                                           \
-            } else {                                                                    \
-                T b0[VL], b1[VL];                                                       \
-                memcpy(b0, &a0[k], sizeof v);                                           \
-                memcpy(b1, &a1[k], sizeof v);                                           \
-                for (int64_t l = 0; l < nvalid - k * VL; l++) {                         \
-                    o0[l] = b0[l];                                                      \
-                    o1[l] = b1[l];                                                      \
-                }                                                                       \
-            }                                                                           \
+            dw_store_##SFX(out + k * VL, &a0[k], nvalid - k * VL);                      \
+            dw_store_##SFX(out + out_pitch + k * VL, &a1[k], nvalid - k * VL);          \
         }                                                                               \
     }                                                                                   \
     static void dw_rows_shared_##SFX(int64_t nrows, int64_t wo, int64_t kh, int64_t kw,  \
@@ -207,17 +217,9 @@ FC_DEFINE_UK(double, fc_vd, FC_V64, f64)
                     acc[rr][k] += v * wv[t];                                            \
                 }                                                                       \
         _Pragma("GCC unroll 2") for (int rr = 0; rr < R; rr++)                          \
-            _Pragma("GCC unroll 4") for (int k = 0; k < N; k++) {                       \
-                T *o = out + rr * out_pitch + k * VL;                                   \
-                if ((k + 1) * VL <= nvalid[rr]) {                                       \
-                    memcpy(o, &acc[rr][k], sizeof v);                                   \
-                } else {                                                                \
-                    T buf[VL];                                                          \
-                    memcpy(buf, &acc[rr][k], sizeof v);                                 \
-                    for (int64_t l = 0; l < nvalid[rr] - k * VL; l++)                   \
-                        o[l] = buf[l];                                                  \
-                }                                                                       \
-            }                                                                           \
+            _Pragma("GCC unroll 4") for (int k = 0; k < N; k++)                         \
+                dw_store_##SFX(out + rr * out_pitch + k * VL, &acc[rr][k],              \
+                               nvalid[rr] - k * VL);                                    \
     }                                                                                   \
     FC_UK_INLINE void dwk_pair_##SFX##_##NT(const int R, int64_t r, int64_t nrows,      \
                                             int64_t wo, const T *const *p, int64_t in_pitch, \
@@ -233,15 +235,10 @@ FC_DEFINE_UK(double, fc_vd, FC_V64, f64)
         }                                                                               \
         for (int t = 0; t < NT; t++)                                                    \
             q[t] = p[t] + full;                                                         \
-        /* rows packed back to back (out_pitch == wo): a row's last vector may spill  \
-           into the rows after it when those are written later and it stays inside  \
-           the call's rows -- not the pair's first row once its second has full     \
-           chunks (written above) */                                               \
         const int64_t vend = full + (nv + VL - 1) / VL * VL;                            \
         int64_t nw[2];                                                                  \
         for (int rr = 0; rr < 2; rr++)                                                  \
-            nw[rr] = (out_pitch == wo && (r + rr) * wo + vend <= nrows * wo &&           \
-                      (rr == R - 1 || full == 0)) ? vend - full : nv;                    \
+            nw[rr] = dw_tail_lanes(r, rr, R, nrows, wo, out_pitch, full, nv, vend);     \
         switch ((nv + VL - 1) / VL) {                                                   \
         case 1: dwk_chunk_##SFX##_##NT(R, 1, nw, q, in_pitch, wv, bias, out + full, out_pitch); break; \
         case 2: dwk_chunk_##SFX##_##NT(R, 2, nw, q, in_pitch, wv, bias, out + full, out_pitch); break; \
@@ -296,18 +293,9 @@ FC_DEFINE_UK(double, fc_vd, FC_V64, f64)
                 }                                                                       \
         /* row by row: a spill of row r's last vector is overwritten by row r+1 */      \
         _Pragma("GCC unroll 2") for (int rr = 0; rr < 2; rr++)                          \
-            _Pragma("GCC unroll 4") for (int k = 0; k < N; k++) {                       \
-                T *o = out + rr * out_pitch + k * VL;                                   \
-                const VT *a = rr ? &a1[k] : &a0[k];                                     \
-                if ((k + 1) * VL <= nvalid[rr]) {                                       \
-                    memcpy(o, a, sizeof v);                                             \
-                } else {                                                                \
-                    T buf[VL];                                                          \
-                    memcpy(buf, a, sizeof v);                                           \
-                    for (int64_t l = 0; l < nvalid[rr] - k * VL; l++)                   \
-                        o[l] = buf[l];                                                  \
-                }                                                                       \
-            }                                                                           \
+            _Pragma("GCC unroll 4") for (int k = 0; k < N; k++)                         \
+                dw_store_##SFX(out + rr * out_pitch + k * VL, rr ? &a1[k] : &a0[k],     \
+                               nvalid[rr] - k * VL);                                    \
     }                                                                                   \
     static void dwks_rows_##SFX##_##NT(int64_t nrows, int64_t wo, int64_t ntap, const T *in, \
                                        int64_t in_pitch, const int64_t *toff, const T *wt,  \
@@ -327,11 +315,9 @@ FC_DEFINE_UK(double, fc_vd, FC_V64, f64)
             for (int64_t ow = 0; ow < full; ow += 4 * VL)                               \
                 dwks_chunk_##SFX##_##NT(4, four, i0 + ow, in_pitch, toff, wv, bias, o + ow, \
                                         out_pitch);                                     \
-            /* the last vectors may spill as in dwk_pair */                             \
             int64_t nw[2];                                                              \
             for (int rr = 0; rr < 2; rr++)                                              \
-                nw[rr] = (out_pitch == wo && (r + rr) * wo + vend <= nrows * wo &&       \
-                          (rr == 1 || full == 0)) ? vend - full : nv;                    \
+                nw[rr] = dw_tail_lanes(r, rr, 2, nrows, wo, out_pitch, full, nv, vend);  \
             switch ((nv + VL - 1) / VL) {                                               \
             case 1: dwks_chunk_##SFX##_##NT(1, nw, i0 + full, in_pitch, toff, wv, bias, o + full, out_pitch); break; \
             case 2: dwks_chunk_##SFX##_##NT(2, nw, i0 + full, in_pitch, toff, wv, bias, o + full, out_pitch); break; \
