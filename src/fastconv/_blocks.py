@@ -97,9 +97,8 @@ def separable_conv2d(x, dw_weight, pw_weight, dw_bias=None, pw_bias=None, stride
     if O == 0 or pw.shape[1:] != (Cm, 1, 1):
         raise ValueError(f"pw_weight must have shape (out_channels, {Cm}, 1, 1) for dw_weight "
                          f"{dw.shape}, got {pw.shape}")
-    for name, b, n in (("dw_bias", db, Cm), ("pw_bias", pb, O)):
-        if b is not None and b.shape != (n,):
-            raise ValueError(f"{name} must have shape ({n},), got {b.shape}")
+    V.check_bias("dw_bias", db, Cm)
+    V.check_bias("pw_bias", pb, O)
     sh, sw = V.pair("stride", stride, 1)
     dh, dwl = V.pair("dilation", dilation, 1)
     (pt, _), (pl, _) = normalize_padding(padding, (kh, kw), (sh, sw), (dh, dwl))
@@ -158,9 +157,8 @@ def squeeze_excitation(x, w1, b1, w2, b2, *, out=None, num_threads=None):
         raise ValueError(f"w1 must have shape (C/r, {C}) for x of shape {x.shape}, got {w1.shape}")
     if w2.shape != (C, Cr):
         raise ValueError(f"w2 must have shape ({C}, {Cr}) for w1 of shape {w1.shape}, got {w2.shape}")
-    for name, b, n in (("b1", b1, Cr), ("b2", b2, C)):
-        if b is not None and b.shape != (n,):
-            raise ValueError(f"{name} must have shape ({n},), got {b.shape}")
+    V.check_bias("b1", b1, Cr)
+    V.check_bias("b2", b2, C)
     nt = V.num_threads(num_threads)
     V.check_size("x", x.shape)
 

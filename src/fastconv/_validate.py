@@ -91,6 +91,12 @@ def num_threads(v):
     return min(v, MAX_THREADS)
 
 
+def check_bias(name, b, n, context=""):
+    """A bias (when given) must have shape (n,); `context` follows the shape in the message."""
+    if b is not None and b.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},){context}, got {b.shape}")
+
+
 def check_size(name, shape):
     total = 1
     for s in shape:
