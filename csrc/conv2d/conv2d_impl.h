@@ -28,19 +28,20 @@ void FN(fc_build_panel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, con
     /* rows [rlo, rhi) are inside the image, the others are zeros */
     const int64_t rlo = imin(nrows, ih0 >= 0 ? 0 : cdiv(-ih0, step));
     const int64_t rhi = imax(rlo, imin(nrows, d->h - 1 - ih0 >= 0 ? (d->h - 1 - ih0) / step + 1 : 0));
+    /* rows of zeros above and below the image (every channel and slot) */
+    pl->ks->KS(panel_rows)(x, 0, 1, rlo, 0, 0, pitch, panel, pitch, x);
+    pl->ks->KS(panel_rows)(x, 0, 1, nrows - rhi, 0, 0, pitch, panel + rhi * pitch, pitch, x);
+    if (rhi == rlo)
+        return;
+    const int64_t ih = ih0 + rlo * step;
     if (d->layout == FC_LAYOUT_NCHW && sw == 2 && nslot == 2 && !pl->phase_per_tap) {
         /* stride 2: both phases of a row in one pass over it */
         const fc_slot_range_t s0 = fc_slot_range(d, pl, 0), s1 = fc_slot_range(d, pl, 1);
         const int64_t tlo[2] = {s0.tlo, s1.tlo}, thi[2] = {s0.thi, s1.thi};
-        for (int64_t c = 0; c < Cg; c++) {
-            T *dst = panel + c * pl->Wp;
-            pl->ks->KS(panel_rows)(x, 0, 1, rlo, 0, 0, 2 * Lp, dst, pitch, x);
-            pl->ks->KS(panel_rows)(x, 0, 1, nrows - rhi, 0, 0, 2 * Lp, dst + rhi * pitch, pitch, x);
-            if (rhi > rlo)
-                pl->ks->KS(panel_rows2)(x + ((n * d->c + c0 + c) * d->h + ih0 + rlo * step) * W,
-                                        step * W, -d->pad_w, rhi - rlo, tlo, thi, Lp,
-                                        dst + rlo * pitch, pitch, x_end);
-        }
+        for (int64_t c = 0; c < Cg; c++)
+            pl->ks->KS(panel_rows2)(x + ((n * d->c + c0 + c) * d->h + ih) * W, step * W,
+                                    -d->pad_w, rhi - rlo, tlo, thi, Lp,
+                                    panel + rlo * pitch + c * pl->Wp, pitch, x_end);
         return;
     }
     for (int64_t k = 0; k < nslot; k++) {
@@ -48,12 +49,6 @@ void FN(fc_build_panel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, con
         const fc_slot_range_t sl = fc_slot_range(d, pl, k);
         for (int64_t c = 0; c < Cg; c++) {
             T *dst = panel + c * pl->Wp + k * Lp;
-            /* rows of zeros above and below the image */
-            pl->ks->KS(panel_rows)(x, 0, 1, rlo, 0, 0, Lp, dst, pitch, x);
-            pl->ks->KS(panel_rows)(x, 0, 1, nrows - rhi, 0, 0, Lp, dst + rhi * pitch, pitch, x);
-            if (rhi == rlo)
-                continue;
-            const int64_t ih = ih0 + rlo * step;
             if (d->layout == FC_LAYOUT_NCHW)
                 pl->ks->KS(panel_rows)(x + ((n * d->c + c0 + c) * d->h + ih) * W + sl.iw0,
                                        step * W, sw, rhi - rlo, sl.tlo, sl.thi, Lp,
