@@ -60,18 +60,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     x = V.as_float_array("input", input)
     w = V.as_float_array("weight", weight)
     b = None if bias is None else V.as_float_array("bias", bias)
-    if layout not in ("NCHW", "NHWC"):
-        raise ValueError(f"layout must be 'NCHW' or 'NHWC', got {layout!r}")
-    nhwc = layout == "NHWC"
-    unbatched = x.ndim == 3
-    if unbatched:
-        x = x[None]
-    V.check_ndim("input", x, 4, "(N, H, W, C) or (H, W, C)" if nhwc else "(N, C, H, W) or (C, H, W)")
+    x, nhwc, unbatched, (N, C, H, W_) = V.image_batch("input", x, layout)
     V.check_ndim("weight", w, 4, "(out_channels, in_channels/groups, kh, kw)")
-    if nhwc:
-        N, H, W_, C = x.shape
-    else:
-        N, C, H, W_ = x.shape
     O, Cg, kh, kw = w.shape
     groups = V.as_int("groups", groups)
     if groups < 1:
