@@ -176,6 +176,30 @@ def test_conv2d_matches_oracle(isa, cfg, num_threads):
     np.testing.assert_array_equal(w, w0)
 
 
+@settings(max_examples=120)
+@given(n=st.integers(0, 2), c=st.integers(1, 5), mult=st.integers(1, 2), h=st.integers(1, 12),
+       w=st.integers(1, 70), stride_h=st.integers(1, 3), pad_h=st.integers(0, 2),
+       dil_h=st.integers(1, 2), dtype=st.sampled_from([np.float32, np.float64]),
+       bias=st.booleans(), nonfinite=st.booleans(), num_threads=st.sampled_from([1, 2]),
+       seed=st.integers(0, 2**32 - 1))
+def test_depthwise_3x3_stride2_pad1(isa, n, c, mult, h, w, stride_h, pad_h, dil_h, dtype, bias,
+                                    nonfinite, num_threads, seed):
+    """Depthwise 3x3 with horizontal stride 2 and padding 1 reads the input rows in
+    place and deinterleaves them in registers: any width (partial vectors, rows
+    shorter than one), any vertical stride, padding and dilation, NaN/Inf."""
+    h = max(h, 2 * dil_h + 1 - 2 * pad_h)
+    rng = np.random.default_rng(seed)
+    x = random_array(rng, (n, c, h, w), dtype)
+    wt = random_array(rng, (c * mult, 1, 3, 3), dtype)
+    b = random_array(rng, (c * mult,), dtype) if bias else None
+    if nonfinite and n > 0:
+        x[rng.integers(n), rng.integers(c), rng.integers(h), rng.integers(w)] = np.nan
+        x[rng.integers(n), rng.integers(c), rng.integers(h), rng.integers(w)] = np.inf
+        wt[rng.integers(c * mult), 0, rng.integers(3), rng.integers(3)] = -np.inf
+    check(x, wt, b, stride=(stride_h, 2), padding=(pad_h, 1), dilation=(dil_h, 1), groups=c,
+          num_threads=num_threads)
+
+
 torch = None
 try:  # optional: an independent implementation of the same semantics
     import torch
@@ -515,6 +539,7 @@ THREAD_CASES = [
     # vector at the end of the image); with a bias
     ((1, 40, 37, 41), (24, 40, 1, 1), dict()),
     ((2, 16, 19, 23), (8, 4, 3, 3), dict(padding=1, groups=4)),   # pixel-vector form
+    ((1, 12, 23, 45), (24, 1, 3, 3), dict(padding=1, stride=2, groups=12)),  # depthwise s2
 ]
 
 

@@ -136,12 +136,8 @@ int FN(fc_separable_conv2d)(const fc_conv2d_desc *dw, int64_t o, const T *x, con
         T *panel = (T *)malloc((size_t)dpl->panel_elems * sizeof(T));
         T *D = (T *)calloc((size_t)(Cm * sp.ldD), sizeof(T));
         T *tile = (T *)malloc((size_t)tile_elems * sizeof(T));
-        if (!panel || !D || !tile) {
-#ifdef _OPENMP
-#pragma omp atomic write
-#endif
-            err = FC_ENOMEM;
-        }
+        if (!panel || !D || !tile)
+            fc_set_error(&err, FC_ENOMEM);
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif

@@ -99,6 +99,30 @@ void fc_pack_weights_f32(const fc_ukernel_set *ks, const float *w, int64_t G, in
 void fc_pack_weights_f64(const fc_ukernel_set *ks, const double *w, int64_t G, int64_t Og,
                          int64_t K, int64_t OB, int64_t nob, double *wp);
 
+/* Records an error code from inside a parallel region (any thread may). */
+static inline void fc_set_error(int *err, int code)
+{
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+    *err = code;
+}
+
+/* Work item it of the pixel-vector and depthwise forms (one per image, group
+ * and block of R output rows; no channel chunks): which of each, and the
+ * output rows [oh0, oh1) of the block. */
+typedef struct {
+    int64_t n, g, oh0, oh1;
+} fc_row_item_t;
+static inline fc_row_item_t fc_row_item(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
+                                        int64_t it)
+{
+    const int64_t rb = it % pl->nrb, oh0 = rb * pl->R;
+    const fc_row_item_t r = {it / (pl->nrb * d->groups), (it / pl->nrb) % d->groups, oh0,
+                             oh0 + pl->R < d->ho ? oh0 + pl->R : d->ho};
+    return r;
+}
+
 /* dst[l*ldd + p] = src[p*lds + l] + bias[l] (bias may be NULL) for p < *p_done,
  * l < *l_done: the largest multiples of 4 of np and nl when the compiler has
  * vector shuffles (4x4 register transposes), else nothing; the caller does the

@@ -155,10 +155,7 @@ static int FN(deform_run)(const fc_deform_desc *d, const deform_plan_t *dp, cons
         T *cbase = (T *)malloc((size_t)((d->kh + d->kw) * Q) * sizeof(T));
         const int ok = panel && tile && iyx && wts && segs && cbase;
         if (!ok) {
-#ifdef _OPENMP
-#pragma omp atomic write
-#endif
-            err = FC_ENOMEM;
+            fc_set_error(&err, FC_ENOMEM);
         } else {
             /* the planar form's last call may read a few lanes past the
                pixels of a short panel: keep them finite */

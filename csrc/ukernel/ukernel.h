@@ -59,6 +59,15 @@ typedef void (*fc_dws_f64)(int64_t nrows, int64_t wo, int64_t kh, int64_t kw, co
                            int64_t pitch, const int64_t *coff, const double *wt, double bias,
                            double *out, int64_t out_pitch);
 
+/* Depthwise 3x3, horizontal stride 2, padding 1, dilation 1, from the input
+ * rows themselves: output row r (out + r*wo, rows back to back) is
+ *   bias + sum_{i,j} wt[3i + j] * rp[3r + i][2*ow - 1 + j]   (columns -1, >= W: 0)
+ * where each rp[] row can be read for 2*V*ceil(wo/V) elements (V lanes). */
+typedef void (*fc_dw3x3s2p1_f32)(int64_t nrows, int64_t wo, int64_t w, const float *const *rp,
+                                 const float *wt, float bias, float *out);
+typedef void (*fc_dw3x3s2p1_f64)(int64_t nrows, int64_t wo, int64_t w, const double *const *rp,
+                                 const double *wt, double bias, double *out);
+
 typedef struct fc_ukernel_set {
     const char *name;
     int vlen_f32, vlen_f64;  /* SIMD lanes per vector                        */
@@ -80,6 +89,9 @@ typedef struct fc_ukernel_set {
     fc_dw_f64 dw5s_f64;
     fc_dws_f32 dws_f32;
     fc_dws_f64 dws_f64;
+    /* NULL where the compiler has no vector shuffles */
+    fc_dw3x3s2p1_f32 dw3x3s2p1_f32;
+    fc_dw3x3s2p1_f64 dw3x3s2p1_f64;
     /* Rows of conv2d's input panels, with this ISA's vectors: for r < nrows,
        row = dst + r*dst_pitch gets zeros in [0, tlo) and [thi, len) and
        row[t] = src[r*src_pitch + (t - tlo)*stride] in between (stride 1 and 2

@@ -532,6 +532,107 @@ static int pack_rows_f64(const double *src, int64_t ld, int64_t nl, int64_t K, i
     return finite;
 }
 
+/* Depthwise 3x3, horizontal stride 2, padding 1, dilation 1 (MobileNet's
+ * downsampling layers), read straight from the NCHW input rows: no panel, so no
+ * pass that splits each row into its two stride phases (two thirds of the
+ * panel path's time).  Each pair of input vectors A, B (2*VL columns from
+ * 2*ow0) is deinterleaved in registers into the even columns E (tap 1) and the
+ * odd ones O (tap 2); tap 0 is O moved up one lane, its first lane carried over
+ * from the previous chunk (zero at the left edge, the padding).  Columns >= W
+ * are masked to zero in the last chunk, which is the right padding.
+ * Output row r = out + r*wo (rows back to back) from the input rows
+ * rp[3r .. 3r+2] (column 0 of each, or a zero row for the vertical padding),
+ * each readable for 2*VL*ceil(wo/VL) elements. */
+#ifdef FC_UK_SHUFFLE
+#if FC_VBYTES == 64
+#define FC_L32 16
+#define FC_L64 8
+#elif FC_VBYTES == 32
+#define FC_L32 8
+#define FC_L64 4
+#else
+#define FC_L32 4
+#define FC_L64 2
+#endif
+/* lane indices of two-vector shuffles, by lane count: the even and odd lanes
+   of (a, b), and a's last lane followed by b's first n-1 */
+#define FC_EVEN_2 0, 2
+#define FC_ODD_2 1, 3
+#define FC_UP1_2 1, 2
+#define FC_EVEN_4 0, 2, 4, 6
+#define FC_ODD_4 1, 3, 5, 7
+#define FC_UP1_4 3, 4, 5, 6
+#define FC_EVEN_8 0, 2, 4, 6, 8, 10, 12, 14
+#define FC_ODD_8 1, 3, 5, 7, 9, 11, 13, 15
+#define FC_UP1_8 7, 8, 9, 10, 11, 12, 13, 14
+#define FC_EVEN_16 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
+#define FC_ODD_16 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31
+#define FC_UP1_16 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30
+#define FC_LANES_(kind, n) FC_##kind##_##n
+#define FC_LANES(kind, n) FC_LANES_(kind, n)
+#define FC_DEFINE_DW3X3S2P1(T, VT, IT, VL, NL, SFX)                                    \
+    typedef IT fc_vi_##SFX __attribute__((vector_size(FC_VBYTES)));                     \
+    /* one kernel row: acc + tap0 * O(shifted) + tap1 * E + tap2 * O */                \
+    FC_UK_INLINE VT dw3s2_row_##SFX(VT acc, const T *p, VT *prev, const VT *w,          \
+                                    const int masked, fc_vi_##SFX ma, fc_vi_##SFX mb)   \
+    {                                                                                   \
+        VT a, b;                                                                        \
+        memcpy(&a, p, sizeof a);                                                        \
+        memcpy(&b, p + VL, sizeof b);                                                   \
+        if (masked) {                                                                   \
+            a = (VT)((fc_vi_##SFX)a & ma);                                              \
+            b = (VT)((fc_vi_##SFX)b & mb);                                              \
+        }                                                                               \
+        const VT e = __builtin_shufflevector(a, b, FC_LANES(EVEN, NL));                 \
+        const VT o = __builtin_shufflevector(a, b, FC_LANES(ODD, NL));                  \
+        const VT o1 = __builtin_shufflevector(*prev, o, FC_LANES(UP1, NL));             \
+        *prev = o;                                                                      \
+        return acc + o1 * w[0] + e * w[1] + o * w[2];                                   \
+    }                                                                                   \
+    FC_UK_INLINE void dw3s2_chunk_##SFX(const int masked, const T *const *rp, int64_t col, \
+                                        VT *prev, const VT *w, T bias, fc_vi_##SFX ma,  \
+                                        fc_vi_##SFX mb, T *o, int64_t n)                \
+    {                                                                                   \
+        /* a chain per kernel row: three independent FMA chains */                     \
+        const VT a0 = dw3s2_row_##SFX((VT){0} + bias, rp[0] + col, &prev[0], w, masked, ma, mb); \
+        const VT a1 = dw3s2_row_##SFX((VT){0}, rp[1] + col, &prev[1], w + 3, masked, ma, mb); \
+        const VT a2 = dw3s2_row_##SFX((VT){0}, rp[2] + col, &prev[2], w + 6, masked, ma, mb); \
+        const VT s = a0 + a1 + a2;                                                      \
+        dw_store_##SFX(o, &s, n);                                                       \
+    }                                                                                   \
+    static void dw3x3s2p1_rows_##SFX(int64_t nrows, int64_t wo, int64_t W,             \
+                                     const T *const *rp, const T *wt, T bias, T *out)   \
+    {                                                                                   \
+        VT w[9];                                                                        \
+        for (int t = 0; t < 9; t++)                                                     \
+            w[t] = (VT){0} + wt[t];                                                     \
+        const int64_t nch = (wo + VL - 1) / VL, clast = 2 * (nch - 1) * VL;             \
+        fc_vi_##SFX ma, mb; /* lanes of the last chunk inside the row */               \
+        for (int l = 0; l < VL; l++) {                                                  \
+            ma[l] = clast + l < W ? -1 : 0;                                             \
+            mb[l] = clast + VL + l < W ? -1 : 0;                                        \
+        }                                                                               \
+        for (int64_t r = 0; r < nrows; r++) {                                           \
+            VT prev[3] = {{0}, {0}, {0}}; /* column -1: the left padding */             \
+            T *o = out + r * wo;                                                        \
+            for (int64_t c = 0; c + 1 < nch; c++)                                       \
+                dw3s2_chunk_##SFX(0, rp + 3 * r, 2 * c * VL, prev, w, bias, ma, mb,     \
+                                  o + c * VL, VL);                                      \
+            /* a last partial vector may spill into the rows after it (written     \
+               later) when it stays inside this call's rows */                        \
+            const int64_t nlast =                                                       \
+                r * wo + nch * VL <= nrows * wo ? VL : wo - (nch - 1) * VL;             \
+            dw3s2_chunk_##SFX(1, rp + 3 * r, clast, prev, w, bias, ma, mb,              \
+                              o + (nch - 1) * VL, nlast);                               \
+        }                                                                               \
+    }
+FC_DEFINE_DW3X3S2P1(float, fc_vf, int32_t, FC_V32, FC_L32, f32)
+FC_DEFINE_DW3X3S2P1(double, fc_vd, int64_t, FC_V64, FC_L64, f64)
+#define FC_DW3X3S2P1(SFX) dw3x3s2p1_rows_##SFX
+#else
+#define FC_DW3X3S2P1(SFX) NULL /* no vector shuffles: conv2d uses its panel path */
+#endif
+
 /* FMA peak probe: FC_MAX_ACC independent chains, enough to cover the FMA
  * latency on every supported core. */
 static double fma_probe_f32(int64_t iters, float *sink)
@@ -593,6 +694,8 @@ const fc_ukernel_set FC_SET = {
     .dw5s_f64 = dwks_rows_f64_25,
     .dws_f32 = dw_rows_shared_f32,
     .dws_f64 = dw_rows_shared_f64,
+    .dw3x3s2p1_f32 = FC_DW3X3S2P1(f32),
+    .dw3x3s2p1_f64 = FC_DW3X3S2P1(f64),
     .pack_rows_f32 = pack_rows_f32,
     .pack_rows_f64 = pack_rows_f64,
     .panel_rows2_f32 = panel_rows2_f32,

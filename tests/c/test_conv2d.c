@@ -121,6 +121,11 @@ static void edge_cases(int isa)
     e[ne++] = make_desc(3, 7, 11, 13, 9, 4, 2, 1, 0, 1, 1);    /* even kernel                 */
     e[ne++] = make_desc(2, 5, 9, 12, 10, 3, 3, 2, 0, 1, 5);    /* depthwise 3x3 x2, rows much */
     e[ne++] = make_desc(1, 3, 30, 4, 3, 3, 3, 1, 1, 1, 3);     /*   narrower than a vector    */
+    /* depthwise 3x3, stride 2, padding 1: the in-register deinterleaving kernel */
+    e[ne++] = make_desc(1, 3, 5, 1, 3, 3, 3, 2, 1, 1, 3);      /* one column: all but padding */
+    e[ne++] = make_desc(2, 4, 7, 33, 8, 3, 3, 2, 1, 1, 4);     /* odd width, multiplier 2     */
+    e[ne++] = make_desc(1, 2, 6, 64, 2, 3, 3, 2, 1, 1, 2);     /* whole vectors of columns    */
+    e[ne++] = make_desc(1, 5, 20, 9, 5, 3, 3, 2, 1, 1, 5);     /* rows shorter than a vector  */
     /* implicit bottom/right padding (padding='same' with an even kernel) */
     e[ne] = make_desc(1, 3, 6, 9, 4, 4, 2, 1, 1, 1, 1);
     e[ne].ho = 6; e[ne].wo = 9; ne++;
