@@ -176,18 +176,24 @@ def test_conv2d_matches_oracle(isa, cfg, num_threads):
     np.testing.assert_array_equal(w, w0)
 
 
-@settings(max_examples=120)
+@settings(max_examples=150)
 @given(n=st.integers(0, 2), c=st.integers(1, 5), mult=st.integers(1, 2), h=st.integers(1, 12),
-       w=st.integers(1, 70), stride_h=st.integers(1, 3), pad_h=st.integers(0, 2),
-       dil_h=st.integers(1, 2), dtype=st.sampled_from([np.float32, np.float64]),
+       w=st.integers(1, 70), s2=st.booleans(), stride_h=st.integers(1, 3), pad=st.integers(0, 3),
+       pad_h=st.integers(0, 2), dil_h=st.integers(1, 2), dtype=st.sampled_from([np.float32, np.float64]),
        bias=st.booleans(), nonfinite=st.booleans(), num_threads=st.sampled_from([1, 2]),
        seed=st.integers(0, 2**32 - 1))
-def test_depthwise_3x3_stride2_pad1(isa, n, c, mult, h, w, stride_h, pad_h, dil_h, dtype, bias,
-                                    nonfinite, num_threads, seed):
-    """Depthwise 3x3 with horizontal stride 2 and padding 1 reads the input rows in
-    place and deinterleaves them in registers: any width (partial vectors, rows
-    shorter than one), any vertical stride, padding and dilation, NaN/Inf."""
-    h = max(h, 2 * dil_h + 1 - 2 * pad_h)
+def test_depthwise_3x3_read_in_place(isa, n, c, mult, h, w, s2, stride_h, pad, pad_h, dil_h, dtype,
+                                     bias, nonfinite, num_threads, seed):
+    """The depthwise 3x3 kernels that read the input rows in place (edges masked,
+    no panel): horizontal stride 2 with padding 1 (deinterleaved in registers;
+    any vertical stride, padding, dilation), and stride 1 with any padding.  Any
+    width (partial vectors, rows shorter than one), NaN/Inf."""
+    if s2:
+        stride, padding, dilation = (stride_h, 2), (pad_h, 1), (dil_h, 1)
+    else:
+        stride, padding, dilation = 1, (pad_h, pad), 1
+        w = max(w, 3 - 2 * pad)
+    h = max(h, 2 * dilation[0] + 1 - 2 * padding[0]) if s2 else max(h, 3 - 2 * pad_h)
     rng = np.random.default_rng(seed)
     x = random_array(rng, (n, c, h, w), dtype)
     wt = random_array(rng, (c * mult, 1, 3, 3), dtype)
@@ -196,7 +202,7 @@ def test_depthwise_3x3_stride2_pad1(isa, n, c, mult, h, w, stride_h, pad_h, dil_
         x[rng.integers(n), rng.integers(c), rng.integers(h), rng.integers(w)] = np.nan
         x[rng.integers(n), rng.integers(c), rng.integers(h), rng.integers(w)] = np.inf
         wt[rng.integers(c * mult), 0, rng.integers(3), rng.integers(3)] = -np.inf
-    check(x, wt, b, stride=(stride_h, 2), padding=(pad_h, 1), dilation=(dil_h, 1), groups=c,
+    check(x, wt, b, stride=stride, padding=padding, dilation=dilation, groups=c,
           num_threads=num_threads)
 
 

@@ -532,18 +532,44 @@ static int FN(conv2d_depthwise)(const fc_conv2d_desc *d, const fc_conv2d_plan_t 
     return err;
 }
 
-/* Depthwise 3x3 with horizontal stride 2, padding 1 and no dilation, NCHW: the
- * ISA's dw3x3s2p1 kernel reads the input rows in place (see ukernel.h), so no
- * panel is built.  Any vertical stride, padding and dilation: rows above or
- * below the image are a zero row; the last rows of the input, where whole
- * vectors would be read past its end, are copied first (zero-filled). */
-#define FC_DW3S2_ROWS 8 /* output rows per kernel call */
-static int FN(conv2d_depthwise_3x3s2p1)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
+/* Depthwise kernels that read the NCHW input rows in place (no panel), see
+ * ukernel.h: 3x3 with horizontal stride 2 and padding 1 (dw3x3s2p1; any vertical
+ * stride, padding, dilation), and 3x3 with stride and dilation 1 (dwi3; any
+ * padding).  Rows above or below the image are a zero row; rows the
+ * kernel would read outside the input array (its first and last rows) are
+ * copied first, with zeros around them. */
+#define FC_DWI_ROWS 32 /* output rows per kernel call */
+static int FN(dw_inplace_ok)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
+                             const fc_ukernel_set *ks)
+{
+    if (d->layout != FC_LAYOUT_NCHW || d->kh != d->kw)
+        return 0;
+    if (d->kh == 3 && d->stride_w == 2 && d->pad_w == 1 && d->dil_w == 1)
+        return ks->KS(dw3x3s2p1) != NULL;
+    if (d->kh != 3 || d->stride_h != 1 || d->stride_w != 1 || d->dil_h != 1 || d->dil_w != 1 ||
+        ks->KS(dwi3) == NULL)
+        return 0;
+    /* output chunks of V columns that reach outside [0, W) need masks */
+    const int64_t V = pl->V, nch = cdiv(d->wo, V);
+    int64_t edges = 0;
+    for (int64_t c = 0; c < nch; c++)
+        edges += c * V - d->pad_w < 0 || c * V - d->pad_w + V + d->kw - 2 >= d->w;
+    return edges <= FC_DWI_MAX_EDGE;
+}
+
+static int FN(conv2d_depthwise_inplace)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                                         const T *x, const T *w, const T *bias, T *y,
                                         int nthreads, const fc_ukernel_set *ks)
 {
-    const int64_t G = d->groups, Og = d->o / G, W = d->w, V = pl->V;
-    const int64_t span = 2 * V * cdiv(d->wo, V); /* elements the kernel reads per row */
+    const int64_t G = d->groups, Og = d->o / G, W = d->w, V = pl->V, K = d->kh;
+    const int s2 = d->stride_w == 2;
+    /* columns [lo, hi) of each row pointer are read; rows per call */
+    const int64_t nch = cdiv(d->wo, V);
+    const int64_t lo = s2 ? 0 : -d->pad_w, hi = s2 ? 2 * V * nch : V * nch - d->pad_w + K - 1;
+    /* rows within hi - W elements of the input's end or -lo of its start are
+       copied; a stride-2 call may point at a row three times */
+    const int64_t L = hi - lo;
+    const int64_t nslot = (s2 ? 3 : 1) * (cdiv(imax(hi - W, 0), W) + cdiv(-lo, W) + 1);
     const T *x_end = x + d->n * d->c * d->h * W;
     int err = FC_OK;
     const int nt = fc_resolve_threads(nthreads, pl->items);
@@ -552,8 +578,8 @@ static int FN(conv2d_depthwise_3x3s2p1)(const fc_conv2d_desc *d, const fc_conv2d
 #pragma omp parallel num_threads(nt)
 #endif
     {
-        /* a zero row, then a slot per row pointer for copies of the input's last rows */
-        T *buf = (T *)calloc((size_t)(3 * FC_DW3S2_ROWS + 1) * (size_t)span, sizeof(T));
+        /* a zero row, then the slots for copies of rows at the input's ends */
+        T *buf = (T *)calloc((size_t)(nslot + 1) * (size_t)L, sizeof(T));
         if (!buf)
             fc_set_error(&err, FC_ENOMEM);
 #ifdef _OPENMP
@@ -565,25 +591,33 @@ static int FN(conv2d_depthwise_3x3s2p1)(const fc_conv2d_desc *d, const fc_conv2d
             const fc_row_item_t itm = fc_row_item(d, pl, it);
             const int64_t n = itm.n, g = itm.g;
             const T *plane = x + (n * d->c + g) * d->h * W;
-            for (int64_t oh0 = itm.oh0; oh0 < itm.oh1; oh0 += FC_DW3S2_ROWS) {
-                const int64_t nr = imin(FC_DW3S2_ROWS, itm.oh1 - oh0);
-                const T *rp[3 * FC_DW3S2_ROWS];
-                for (int64_t k = 0; k < 3 * nr; k++) {
-                    const int64_t ih = (oh0 + k / 3) * d->stride_h - d->pad_h + k % 3 * d->dil_h;
+            for (int64_t oh0 = itm.oh0; oh0 < itm.oh1; oh0 += FC_DWI_ROWS) {
+                const int64_t nr = imin(FC_DWI_ROWS, itm.oh1 - oh0);
+                const T *rp[3 * FC_DWI_ROWS + 4];
+                const int64_t np = s2 ? 3 * nr : nr + K - 1;
+                int64_t used = 0;
+                for (int64_t k = 0; k < np; k++) {
+                    const int64_t ih = s2 ? (oh0 + k / 3) * d->stride_h - d->pad_h + k % 3 * d->dil_h
+                                          : oh0 - d->pad_h + k;
+                    const T *row = plane + ih * W;
                     if (ih < 0 || ih >= d->h) {
-                        rp[k] = buf;
-                    } else if (plane + ih * W + span <= x_end) {
-                        rp[k] = plane + ih * W;
+                        rp[k] = buf - lo;
+                    } else if (row + lo >= x && row + hi <= x_end) {
+                        rp[k] = row;
                     } else {
-                        T *slot = buf + (k + 1) * span;
-                        memcpy(slot, plane + ih * W, (size_t)imin(W, span) * sizeof(T));
-                        rp[k] = slot; /* zeros after column W stay from calloc */
+                        T *slot = buf + (++used) * L - lo; /* column 0 of the copy */
+                        memcpy(slot, row, (size_t)imin(W, hi) * sizeof(T));
+                        rp[k] = slot; /* zeros around it stay from calloc */
                     }
                 }
                 for (int64_t m = 0; m < Og; m++) {
                     const int64_t oc = g * Og + m;
-                    ks->KS(dw3x3s2p1)(nr, d->wo, W, rp, w + oc * 9, bias ? bias[oc] : (T)0,
-                                      y + ((n * d->o + oc) * d->ho + oh0) * d->wo);
+                    const T b = bias ? bias[oc] : (T)0;
+                    T *out = y + ((n * d->o + oc) * d->ho + oh0) * d->wo;
+                    if (s2)
+                        ks->KS(dw3x3s2p1)(nr, d->wo, W, rp, w + oc * 9, b, out);
+                    else
+                        ks->KS(dwi3)(nr, d->wo, W, d->pad_w, rp, w + oc * 9, b, out);
                 }
             }
         }
@@ -722,9 +756,8 @@ int FN(fc_conv2d)(const fc_conv2d_desc *d, const T *x, const T *w, const T *bias
         return rc;
     if (pl.direct)
         return FN(conv2d_pointwise)(d, &pl, x, w, bias, y, nthreads, ks);
-    if (pl.pixel_form && d->c == d->groups && ks->KS(dw3x3s2p1) && d->kh == 3 && d->kw == 3 &&
-        d->stride_w == 2 && d->pad_w == 1 && d->dil_w == 1 && d->layout == FC_LAYOUT_NCHW)
-        return FN(conv2d_depthwise_3x3s2p1)(d, &pl, x, w, bias, y, nthreads, ks);
+    if (pl.pixel_form && d->c == d->groups && FN(dw_inplace_ok)(d, &pl, ks))
+        return FN(conv2d_depthwise_inplace)(d, &pl, x, w, bias, y, nthreads, ks);
     if (pl.pixel_form && d->c == d->groups)
         return FN(conv2d_depthwise)(d, &pl, x, w, bias, y, nthreads, ks);
     return pl.pixel_form ? FN(conv2d_pixel)(d, &pl, x, w, bias, y, nthreads, ks)

@@ -68,6 +68,18 @@ typedef void (*fc_dw3x3s2p1_f32)(int64_t nrows, int64_t wo, int64_t w, const flo
 typedef void (*fc_dw3x3s2p1_f64)(int64_t nrows, int64_t wo, int64_t w, const double *const *rp,
                                  const double *wt, double bias, double *out);
 
+/* Depthwise 3x3 (K = 3), stride 1, dilation 1, from the input rows
+ * themselves: output row r (out + r*wo, rows back to back) is
+ *   bias + sum_{i,j} wt[K*i + j] * rp[r + i][ow - pw + j]   (columns < 0, >= W: 0)
+ * where each rp[] row (nrows + K - 1 of them) can be read from column -pw to
+ * V*ceil(wo/V) - pw + K - 1 (V lanes), and at most FC_DWI_MAX_EDGE chunks of V
+ * output columns reach outside [0, W). */
+typedef void (*fc_dwi_f32)(int64_t nrows, int64_t wo, int64_t w, int64_t pw,
+                           const float *const *rp, const float *wt, float bias, float *out);
+typedef void (*fc_dwi_f64)(int64_t nrows, int64_t wo, int64_t w, int64_t pw,
+                           const double *const *rp, const double *wt, double bias, double *out);
+#define FC_DWI_MAX_EDGE 6
+
 typedef struct fc_ukernel_set {
     const char *name;
     int vlen_f32, vlen_f64;  /* SIMD lanes per vector                        */
@@ -92,6 +104,8 @@ typedef struct fc_ukernel_set {
     /* NULL where the compiler has no vector shuffles */
     fc_dw3x3s2p1_f32 dw3x3s2p1_f32;
     fc_dw3x3s2p1_f64 dw3x3s2p1_f64;
+    fc_dwi_f32 dwi3_f32;
+    fc_dwi_f64 dwi3_f64;
     /* Rows of conv2d's input panels, with this ISA's vectors: for r < nrows,
        row = dst + r*dst_pitch gets zeros in [0, tlo) and [thi, len) and
        row[t] = src[r*src_pitch + (t - tlo)*stride] in between (stride 1 and 2

@@ -626,11 +626,94 @@ static int pack_rows_f64(const double *src, int64_t ld, int64_t nl, int64_t K, i
                               o + (nch - 1) * VL, nlast);                               \
         }                                                                               \
     }
+/* Depthwise KxK, stride 1, dilation 1, any horizontal padding pw,
+ * read straight from the NCHW input rows (no panel): output column ow, tap j reads
+ * column ow - pw + j with an unaligned load; in the chunks at the row's edges the
+ * lanes outside [0, W) are masked to zero (the padding), with masks computed once
+ * per call.  Output rows go in pairs sharing their K+1 input rows (each load
+ * feeds a kernel row of both); each sum is split over even and odd input rows
+ * for four independent FMA chains per vector.  Chunks run from the last to the
+ * first, so a partial last vector may spill into the next row, written later.
+ * Instantiated for 3x3: 5x5 measured no faster than the panel path (its 25
+ * weights leave too few registers). */
+#define FC_DEFINE_DWI(T, VT, VL, SFX, K)                                               \
+    FC_UK_INLINE void dwi_chunk_##SFX##_##K(const int masked, const int two,             \
+                                            const T *const *rp, int64_t col,            \
+                                            const fc_vi_##SFX *mk, const VT *wv, T bias, \
+                                            T *o0, int64_t n0, T *o1, int64_t n1)       \
+    {                                                                                   \
+        VT a0[2] = {(VT){0} + bias, (VT){0}}, a1[2] = {(VT){0} + bias, (VT){0}}, v;     \
+        _Pragma("GCC unroll 6") for (int u = 0; u <= K; u++) {                          \
+            if (u == K && !two)                                                         \
+                break;                                                                  \
+            _Pragma("GCC unroll 5") for (int j = 0; j < K; j++) {                       \
+                memcpy(&v, rp[u] + col + j, sizeof v);                                  \
+                if (masked)                                                             \
+                    v = (VT)((fc_vi_##SFX)v & mk[j]);                                   \
+                if (u < K) /* kernel row u of the first row */                          \
+                    a0[u & 1] += v * wv[u * K + j];                                       \
+                if (two && u > 0) /* kernel row u-1 of the second */                    \
+                    a1[u & 1] += v * wv[(u - 1) * K + j];                                  \
+            }                                                                           \
+        }                                                                               \
+        const VT s0 = a0[0] + a0[1], s1 = a1[0] + a1[1];                                \
+        dw_store_##SFX(o0, &s0, n0);                                                    \
+        if (two)                                                                        \
+            dw_store_##SFX(o1, &s1, n1);                                                \
+    }                                                                                   \
+    static void dwi_rows_##SFX##_##K(int64_t nrows, int64_t wo, int64_t W, int64_t pw,  \
+                                     const T *const *rp, const T *wt, T bias, T *out)   \
+    {                                                                                   \
+        VT wv[K * K];                                                                   \
+        for (int t = 0; t < K * K; t++)                                                 \
+            wv[t] = (VT){0} + wt[t];                                                    \
+        const int64_t nch = (wo + VL - 1) / VL;                                         \
+        /* chunks [lead, trail) need no mask; mk[] holds the others' in order */      \
+        fc_vi_##SFX mk[FC_DWI_MAX_EDGE][K];                                             \
+        int64_t lead = 0, trail = nch;                                                  \
+        while (lead < nch && lead * VL - pw < 0)                                        \
+            lead++;                                                                     \
+        while (trail > lead && (trail - 1) * VL - pw + VL + K - 2 >= W)                 \
+            trail--;                                                                    \
+        int ne = 0;                                                                     \
+        for (int64_t c = 0; c < nch; c++) {                                             \
+            if (c >= lead && c < trail)                                                 \
+                continue;                                                               \
+            for (int j = 0; j < K; j++)                                                 \
+                for (int l = 0; l < VL; l++) {                                          \
+                    const int64_t col = c * VL - pw + j + l;                            \
+                    mk[ne][j][l] = col >= 0 && col < W ? -1 : 0;                        \
+                }                                                                       \
+            ne++;                                                                       \
+        }                                                                               \
+        for (int64_t r = 0; r < nrows; r += 2) {                                        \
+            const int two = r + 1 < nrows;                                              \
+            T *o0 = out + r * wo, *o1 = o0 + wo;                                        \
+            const T *const *p = rp + r;                                                 \
+            for (int64_t c = nch - 1; c >= 0; c--) {                                    \
+                const int64_t col = c * VL - pw, oc = c * VL;                           \
+                /* lanes past wo: spill when it stays inside this call's rows */       \
+                const int64_t n0 = oc + VL <= (nrows - r) * wo ? VL : wo - oc;          \
+                const int64_t n1 = oc + VL <= (nrows - r - 1) * wo ? VL : wo - oc;      \
+                if (c >= lead && c < trail)                                             \
+                    dwi_chunk_##SFX##_##K(0, two, p, col, mk[0], wv, bias, o0 + oc, n0, \
+                                          o1 + oc, n1);                                 \
+                else                                                                    \
+                    dwi_chunk_##SFX##_##K(1, two, p, col,                               \
+                                          mk[c < lead ? c : lead + (c - trail)],        \
+                                          wv, bias, o0 + oc, n0, o1 + oc, n1);          \
+            }                                                                           \
+        }                                                                               \
+    }
 FC_DEFINE_DW3X3S2P1(float, fc_vf, int32_t, FC_V32, FC_L32, f32)
 FC_DEFINE_DW3X3S2P1(double, fc_vd, int64_t, FC_V64, FC_L64, f64)
+FC_DEFINE_DWI(float, fc_vf, FC_V32, f32, 3)
+FC_DEFINE_DWI(double, fc_vd, FC_V64, f64, 3)
 #define FC_DW3X3S2P1(SFX) dw3x3s2p1_rows_##SFX
+#define FC_DWI(SFX, K) dwi_rows_##SFX##_##K
 #else
 #define FC_DW3X3S2P1(SFX) NULL /* no vector shuffles: conv2d uses its panel path */
+#define FC_DWI(SFX, K) NULL
 #endif
 
 /* FMA peak probe: FC_MAX_ACC independent chains, enough to cover the FMA
@@ -696,6 +779,8 @@ const fc_ukernel_set FC_SET = {
     .dws_f64 = dw_rows_shared_f64,
     .dw3x3s2p1_f32 = FC_DW3X3S2P1(f32),
     .dw3x3s2p1_f64 = FC_DW3X3S2P1(f64),
+    .dwi3_f32 = FC_DWI(f32, 3),
+    .dwi3_f64 = FC_DWI(f64, 3),
     .pack_rows_f32 = pack_rows_f32,
     .pack_rows_f64 = pack_rows_f64,
     .panel_rows2_f32 = panel_rows2_f32,

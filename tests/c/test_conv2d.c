@@ -97,7 +97,7 @@ static fc_conv2d_desc make_desc(int64_t n, int64_t c, int64_t h, int64_t w, int6
  * with and without bias. */
 static void edge_cases(int isa)
 {
-    fc_conv2d_desc e[32];
+    fc_conv2d_desc e[40];
     int ne = 0;
     e[ne++] = make_desc(1, 3, 1, 1, 5, 1, 1, 1, 0, 1, 1);      /* 1x1 image, 1x1 kernel       */
     e[ne++] = make_desc(1, 3, 1, 1, 5, 3, 3, 1, 1, 1, 1);      /* 1x1 image, padded 3x3       */
@@ -126,6 +126,10 @@ static void edge_cases(int isa)
     e[ne++] = make_desc(2, 4, 7, 33, 8, 3, 3, 2, 1, 1, 4);     /* odd width, multiplier 2     */
     e[ne++] = make_desc(1, 2, 6, 64, 2, 3, 3, 2, 1, 1, 2);     /* whole vectors of columns    */
     e[ne++] = make_desc(1, 5, 20, 9, 5, 3, 3, 2, 1, 1, 5);     /* rows shorter than a vector  */
+    /* depthwise 3x3, stride 1, read in place with masked edges */
+    e[ne++] = make_desc(1, 3, 4, 1, 3, 3, 3, 1, 1, 1, 3);      /* one column                  */
+    e[ne++] = make_desc(1, 2, 5, 35, 2, 3, 3, 1, 3, 1, 2);     /* padding 3: whole zero taps  */
+    e[ne++] = make_desc(1, 2, 3, 3, 2, 3, 3, 1, 0, 1, 2);      /* 3x3 image, unpadded         */
     /* implicit bottom/right padding (padding='same' with an even kernel) */
     e[ne] = make_desc(1, 3, 6, 9, 4, 4, 2, 1, 1, 1, 1);
     e[ne].ho = 6; e[ne].wo = 9; ne++;
