@@ -307,8 +307,10 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
     const int64_t V = pl->V, MV = (int64_t)pl->M * V;
     int err = FC_OK;
 
-    /* weights packed per group as [tap][c][Og]: the Og channels a tile broadcasts
-       are adjacent, so the micro-kernel runs its unit-stride path */
+    /* weights packed per group as [c][tap][Og] (a transpose, the ISA's
+       pack_rows): the Og channels a tile broadcasts are adjacent, so the
+       micro-kernel runs its unit-stride path; the reduction runs in (tap, c)
+       order through boff, so a kernel row's steps stay one contiguous range */
     const int64_t taps = d->kh * d->kw;
     T *wpk = (T *)malloc((size_t)(d->o * K) * sizeof(T));
     int64_t *aoff = (int64_t *)malloc((size_t)K * sizeof(int64_t));
@@ -321,7 +323,7 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
         for (int64_t j = 0; j < d->kw; j++)
             for (int64_t c = 0; c < Cg; c++, r++) {
                 aoff[r] = fc_panel_offset(d, pl, c, i, j);
-                boff[r] = r * Og;
+                boff[r] = (c * taps + i * d->kw + j) * Og;
             }
     const int64_t row_steps = d->kw * Cg; /* reduction steps of one kernel row */
     int finite = 1;
@@ -342,7 +344,7 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
 #pragma omp for schedule(static) nowait
 #endif
         for (int64_t g = 0; g < G; g++)
-            my_finite &= FN(pack_weight_block)(ks, w, Og, K, taps, Og, 1, g, wpk + g * K * Og);
+            my_finite &= FN(pack_weight_block)(ks, w, Og, K, 1, Og, 1, g, wpk + g * K * Og);
 #ifdef _OPENMP
 #pragma omp atomic update
 #endif
@@ -378,7 +380,11 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                         const T *wt = wpk + g * K * Og + oc_lo;
                         UKT uk = ks->SFX[np][m];
                         const int64_t oc0 = g * Og + oc_lo;
-                        if (nr > 0 && nw % V == 0 && d->layout == FC_LAYOUT_NCHW) {
+                        /* lanes past the row's end land in the rows after it
+                           (NCHW), which this item writes later */
+                        const int spill_ok = (ow0 + m * V - d->wo) <= (oh1 - 1 - oh) * d->wo;
+                        if (nr > 0 && (nw % V == 0 || spill_ok) &&
+                            d->layout == FC_LAYOUT_NCHW) {
                             /* whole vectors: finished rows (bias included) go
                                straight into the output */
                             uk(nr, prow + ow0, aoff + r0, wt, boff + r0, 1,
