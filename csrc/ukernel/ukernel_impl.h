@@ -20,6 +20,9 @@
 
 typedef float fc_vf __attribute__((vector_size(FC_VBYTES)));
 typedef double fc_vd __attribute__((vector_size(FC_VBYTES)));
+/* lane masks (all ones or zero) of the same widths */
+typedef int32_t fc_vi_f32 __attribute__((vector_size(FC_VBYTES)));
+typedef int64_t fc_vi_f64 __attribute__((vector_size(FC_VBYTES)));
 
 #define FC_UK_INLINE static inline __attribute__((always_inline))
 
@@ -357,7 +360,7 @@ FC_DEFINE_DWK_SHARED(double, fc_vd, FC_V64, f64, 25, 5)
 #else
 #define FC_NO_MEMCPY_SUBST
 #endif
-#define FC_DEFINE_PANEL_ROWS(T, SFX, VL)                                                \
+#define FC_DEFINE_PANEL_ROWS(T, VT, SFX, VL)                                                \
     /* STRIDE 1, 2: constant, vectorised; 0: any (scalar).  WHOLE: copy nv (a       \
        multiple of VL) elements, the vectorised loop's remainder code is skipped */ \
     FC_NO_MEMCPY_SUBST FC_UK_INLINE void panel_rows_body_##SFX(                          \
@@ -367,6 +370,30 @@ FC_DEFINE_DWK_SHARED(double, fc_vd, FC_V64, f64, 25, 5)
     {                                                                                   \
         const int64_t n = WHOLE ? nv : thi - tlo;                                       \
         const int64_t st = STRIDE ? STRIDE : stride;                                    \
+        if (STRIDE == 1 && WHOLE && nv > 0) {                                           \
+            /* whole vectors; the last one's lanes past thi masked to zero, so the   \
+               zeros after it start at tlo + nv */                                  \
+            fc_vi_##SFX mask;                                                           \
+            for (int l = 0; l < VL; l++)                                                \
+                mask[l] = tlo + nv - VL + l < thi ? -1 : 0;                             \
+            for (int64_t r = 0; r < nrows; r++) {                                       \
+                const T *s = src + r * src_pitch;                                       \
+                T *d = dst + r * dst_pitch;                                             \
+                VT v;                                                                   \
+                for (int64_t t = 0; t < tlo; t++)                                       \
+                    d[t] = (T)0;                                                        \
+                for (int64_t t = 0; t < nv - VL; t += VL) {                             \
+                    memcpy(&v, s + t, sizeof v);                                        \
+                    memcpy(d + tlo + t, &v, sizeof v);                                  \
+                }                                                                       \
+                memcpy(&v, s + nv - VL, sizeof v);                                      \
+                v = (VT)((fc_vi_##SFX)v & mask);                                        \
+                memcpy(d + tlo + nv - VL, &v, sizeof v);                                \
+                for (int64_t t = tlo + nv; t < len; t++)                                \
+                    d[t] = (T)0;                                                        \
+            }                                                                           \
+            return;                                                                     \
+        }                                                                               \
         for (int64_t r = 0; r < nrows; r++) {                                           \
             const T *s = src + r * src_pitch;                                           \
             T *d = dst + r * dst_pitch;                                                 \
@@ -442,8 +469,8 @@ FC_DEFINE_DWK_SHARED(double, fc_vd, FC_V64, f64, 25, 5)
         }                                                                               \
     }
 
-FC_DEFINE_PANEL_ROWS(float, f32, FC_V32)
-FC_DEFINE_PANEL_ROWS(double, f64, FC_V64)
+FC_DEFINE_PANEL_ROWS(float, fc_vf, f32, FC_V32)
+FC_DEFINE_PANEL_ROWS(double, fc_vd, f64, FC_V64)
 FC_DEFINE_PANEL_ROWS2(float, f32, FC_V32)
 FC_DEFINE_PANEL_ROWS2(double, f64, FC_V64)
 
@@ -570,8 +597,7 @@ static int pack_rows_f64(const double *src, int64_t ld, int64_t nl, int64_t K, i
 #define FC_UP1_16 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30
 #define FC_LANES_(kind, n) FC_##kind##_##n
 #define FC_LANES(kind, n) FC_LANES_(kind, n)
-#define FC_DEFINE_DW3X3S2P1(T, VT, IT, VL, NL, SFX)                                    \
-    typedef IT fc_vi_##SFX __attribute__((vector_size(FC_VBYTES)));                     \
+#define FC_DEFINE_DW3X3S2P1(T, VT, VL, NL, SFX)                                    \
     /* one kernel row: acc + tap0 * O(shifted) + tap1 * E + tap2 * O */                \
     FC_UK_INLINE VT dw3s2_row_##SFX(VT acc, const T *p, VT *prev, const VT *w,          \
                                     const int masked, fc_vi_##SFX ma, fc_vi_##SFX mb)   \
@@ -705,8 +731,8 @@ static int pack_rows_f64(const double *src, int64_t ld, int64_t nl, int64_t K, i
             }                                                                           \
         }                                                                               \
     }
-FC_DEFINE_DW3X3S2P1(float, fc_vf, int32_t, FC_V32, FC_L32, f32)
-FC_DEFINE_DW3X3S2P1(double, fc_vd, int64_t, FC_V64, FC_L64, f64)
+FC_DEFINE_DW3X3S2P1(float, fc_vf, FC_V32, FC_L32, f32)
+FC_DEFINE_DW3X3S2P1(double, fc_vd, FC_V64, FC_L64, f64)
 FC_DEFINE_DWI(float, fc_vf, FC_V32, f32, 3)
 FC_DEFINE_DWI(double, fc_vd, FC_V64, f64, 3)
 #define FC_DW3X3S2P1(SFX) dw3x3s2p1_rows_##SFX
