@@ -701,15 +701,19 @@ static int pack_rows_f64(const double *src, int64_t ld, int64_t nl, int64_t K, i
             lead++;                                                                     \
         while (trail > lead && (trail - 1) * VL - pw + VL + K - 2 >= W)                 \
             trail--;                                                                    \
+        fc_vi_##SFX iota;                                                               \
+        for (int l = 0; l < VL; l++)                                                    \
+            iota[l] = l;                                                                \
         int ne = 0;                                                                     \
         for (int64_t c = 0; c < nch; c++) {                                             \
             if (c >= lead && c < trail)                                                 \
                 continue;                                                               \
-            for (int j = 0; j < K; j++)                                                 \
-                for (int l = 0; l < VL; l++) {                                          \
-                    const int64_t col = c * VL - pw + j + l;                            \
-                    mk[ne][j][l] = col >= 0 && col < W ? -1 : 0;                        \
-                }                                                                       \
+            for (int j = 0; j < K; j++) { /* lanes l in [lo, hi) are columns in [0, W) */ \
+                const int64_t col0 = c * VL - pw + j;                                   \
+                const int lo = (int)(col0 >= 0 ? 0 : -col0 < VL ? -col0 : VL);          \
+                const int hi = (int)(W - col0 <= 0 ? 0 : W - col0 < VL ? W - col0 : VL); \
+                mk[ne][j] = (iota >= lo) & (iota < hi);                                 \
+            }                                                                           \
             ne++;                                                                       \
         }                                                                               \
         for (int64_t r = 0; r < nrows; r += 2) {                                        \
