@@ -84,6 +84,9 @@ double fc_fma_probe(int isa, int64_t iters);
 const char *fc_compiler(void);
 const char *fc_openmp(void);       /* e.g. "OpenMP 201511" or "none"          */
 int fc_max_threads(void);          /* omp_get_max_threads(), 1 without OpenMP */
+/* Frees the scratch blocks (packed weights, per-thread panels) the kernels keep
+ * from one call to the next; 0, or -1 when a running call holds them. */
+int fc_release_scratch(void);
 
 /* ---- deformable 2-D convolution (torchvision.ops.deform_conv2d) --------- */
 /* NCHW only.  offset is (N, 2*offset_groups*kh*kw, ho, wo): for offset group g

@@ -560,6 +560,15 @@ def test_results_identical_across_thread_counts(isa, rng, xs, ws, kw):
     check(x, w, b, **kw)
 
 
+def test_release_memory_keeps_results(rng):
+    """The scratch kept between calls can be given back at any time; the next call
+    allocates afresh and gives the same result."""
+    x, w = random_array(rng, (1, 16, 20, 20)), random_array(rng, (32, 16, 3, 3))
+    y1 = fastconv.conv2d(x, w, padding=1)
+    assert fastconv.release_memory() is True
+    np.testing.assert_array_equal(fastconv.conv2d(x, w, padding=1), y1)
+
+
 def test_threadpoolctl_limits_openmp(rng):
     threadpoolctl = pytest.importorskip("threadpoolctl")
     x, w = random_array(rng, (1, 8, 16, 16)), random_array(rng, (16, 8, 3, 3))

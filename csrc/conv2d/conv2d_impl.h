@@ -182,11 +182,14 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
         return FC_EOVERFLOW;
     if (wp_elems > FC_MAX_SCRATCH_ELEMS)
         return FC_ENOMEM;
-    T *wp = lazy ? NULL : (T *)malloc((size_t)wp_elems * sizeof(T));
+    fc_scratch_pool *pool = fc_scratch_acquire();
+    T *wp = lazy ? NULL
+                 : (T *)fc_scratch_get(pool, 0, FC_SLOT_WEIGHTS, (size_t)wp_elems * sizeof(T));
     fc_tap_tables_t tt;
     int rc = fc_tap_tables(d, pl, &tt);
     if ((!wp && !lazy) || rc != FC_OK) {
-        free(wp);
+        fc_scratch_put(pool, 0, FC_SLOT_WEIGHTS, wp);
+        fc_scratch_release(pool);
         fc_tap_tables_free(&tt);
         return rc != FC_OK ? rc : FC_ENOMEM;
     }
@@ -208,9 +211,11 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
 #pragma omp parallel num_threads(nt)
 #endif
     {
-        T *panel = (T *)malloc((size_t)pl->panel_elems * sizeof(T));
-        T *cbuf = (T *)malloc((size_t)(pl->R * rowlen) * sizeof(T));
-        T *wlocal = lazy ? (T *)malloc((size_t)wp_elems * sizeof(T)) : NULL;
+        const int tid = fc_thread_id();
+        T *panel = (T *)fc_scratch_get(pool, tid, FC_SLOT_PANEL, (size_t)pl->panel_elems * sizeof(T));
+        T *cbuf = (T *)fc_scratch_get(pool, tid, FC_SLOT_TILE, (size_t)(pl->R * rowlen) * sizeof(T));
+        T *wlocal = lazy ? (T *)fc_scratch_get(pool, tid, FC_SLOT_TILE2, (size_t)wp_elems * sizeof(T))
+                         : NULL;
         if (!panel || !cbuf || (lazy && !wlocal))
             fc_set_error(&err, FC_ENOMEM);
         int64_t panel_key = -1; /* the (image, group, row block) in the panel */
@@ -291,11 +296,12 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                                       OB, d->wo, nl, bias);
             }
         }
-        free(panel);
-        free(cbuf);
-        free(wlocal);
+        fc_scratch_put(pool, tid, FC_SLOT_PANEL, panel);
+        fc_scratch_put(pool, tid, FC_SLOT_TILE, cbuf);
+        fc_scratch_put(pool, tid, FC_SLOT_TILE2, wlocal);
     }
-    free(wp);
+    fc_scratch_put(pool, 0, FC_SLOT_WEIGHTS, wp);
+    fc_scratch_release(pool);
     fc_tap_tables_free(&tt);
     return err;
 }
@@ -312,11 +318,14 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
        micro-kernel runs its unit-stride path; the reduction runs in (tap, c)
        order through boff, so a kernel row's steps stay one contiguous range */
     const int64_t taps = d->kh * d->kw;
-    T *wpk = (T *)malloc((size_t)(d->o * K) * sizeof(T));
+    fc_scratch_pool *pool = fc_scratch_acquire();
+    T *wpk = (T *)fc_scratch_get(pool, 0, FC_SLOT_WEIGHTS, (size_t)(d->o * K) * sizeof(T));
     int64_t *aoff = (int64_t *)malloc((size_t)K * sizeof(int64_t));
     int64_t *boff = (int64_t *)malloc((size_t)K * sizeof(int64_t));
     if (!wpk || !aoff || !boff) {
-        free(wpk); free(aoff); free(boff);
+        fc_scratch_put(pool, 0, FC_SLOT_WEIGHTS, wpk);
+        fc_scratch_release(pool);
+        free(aoff); free(boff);
         return FC_ENOMEM;
     }
     for (int64_t i = 0, r = 0; i < d->kh; i++)
@@ -335,8 +344,9 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
 #pragma omp parallel num_threads(nt)
 #endif
     {
-        T *panel = (T *)malloc((size_t)pl->panel_elems * sizeof(T));
-        T *tile = (T *)malloc((size_t)(pl->P * MV) * sizeof(T));
+        const int tid = fc_thread_id();
+        T *panel = (T *)fc_scratch_get(pool, tid, FC_SLOT_PANEL, (size_t)pl->panel_elems * sizeof(T));
+        T *tile = (T *)fc_scratch_get(pool, tid, FC_SLOT_TILE, (size_t)(pl->P * MV) * sizeof(T));
         if (!panel || !tile)
             fc_set_error(&err, FC_ENOMEM);
         int my_finite = 1;
@@ -416,10 +426,12 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                 }
             }
         }
-        free(panel);
-        free(tile);
+        fc_scratch_put(pool, tid, FC_SLOT_PANEL, panel);
+        fc_scratch_put(pool, tid, FC_SLOT_TILE, tile);
     }
-    free(wpk); free(aoff); free(boff);
+    fc_scratch_put(pool, 0, FC_SLOT_WEIGHTS, wpk);
+    fc_scratch_release(pool);
+    free(aoff); free(boff);
     return err;
 }
 
@@ -465,6 +477,7 @@ static int FN(conv2d_depthwise)(const fc_conv2d_desc *d, const fc_conv2d_plan_t 
     int64_t *toff = (int64_t *)malloc((size_t)taps * sizeof(int64_t));
     if (!toff)
         return FC_ENOMEM;
+    fc_scratch_pool *pool = fc_scratch_acquire();
     for (int64_t i = 0; i < d->kh; i++)
         for (int64_t j = 0; j < kw; j++)
             toff[i * kw + j] = fc_panel_offset(d, pl, 0, i, j);
@@ -486,9 +499,10 @@ static int FN(conv2d_depthwise)(const fc_conv2d_desc *d, const fc_conv2d_plan_t 
 #pragma omp parallel num_threads(nt)
 #endif
     {
-        T *panel = (T *)malloc((size_t)pl->panel_elems * sizeof(T));
+        const int tid = fc_thread_id();
+        T *panel = (T *)fc_scratch_get(pool, tid, FC_SLOT_PANEL, (size_t)pl->panel_elems * sizeof(T));
         /* NHWC output rows are strided: computed here first */
-        T *row = (T *)malloc((size_t)d->wo * sizeof(T));
+        T *row = (T *)fc_scratch_get(pool, tid, FC_SLOT_TILE, (size_t)d->wo * sizeof(T));
         if (!panel || !row)
             fc_set_error(&err, FC_ENOMEM);
 #ifdef _OPENMP
@@ -531,9 +545,10 @@ static int FN(conv2d_depthwise)(const fc_conv2d_desc *d, const fc_conv2d_plan_t 
                 oh += run;
             }
         }
-        free(panel);
-        free(row);
+        fc_scratch_put(pool, tid, FC_SLOT_PANEL, panel);
+        fc_scratch_put(pool, tid, FC_SLOT_TILE, row);
     }
+    fc_scratch_release(pool);
     free(toff);
     return err;
 }
@@ -578,6 +593,7 @@ static int FN(conv2d_depthwise_inplace)(const fc_conv2d_desc *d, const fc_conv2d
     const int64_t nslot = (s2 ? 3 : 1) * (cdiv(imax(hi - W, 0), W) + cdiv(-lo, W) + 1);
     const T *x_end = x + d->n * d->c * d->h * W;
     int err = FC_OK;
+    fc_scratch_pool *pool = fc_scratch_acquire();
     const int nt = fc_resolve_threads(nthreads, pl->items);
     const int64_t sched_chunk = fc_sched_chunk(pl->items, nt);
 #ifdef _OPENMP
@@ -585,8 +601,12 @@ static int FN(conv2d_depthwise_inplace)(const fc_conv2d_desc *d, const fc_conv2d
 #endif
     {
         /* a zero row, then the slots for copies of rows at the input's ends */
-        T *buf = (T *)calloc((size_t)(nslot + 1) * (size_t)L, sizeof(T));
-        if (!buf)
+        const int tid = fc_thread_id();
+        const size_t buf_elems = (size_t)(nslot + 1) * (size_t)L;
+        T *buf = (T *)fc_scratch_get(pool, tid, FC_SLOT_PANEL, buf_elems * sizeof(T));
+        if (buf)
+            memset(buf, 0, buf_elems * sizeof(T));
+        else
             fc_set_error(&err, FC_ENOMEM);
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, sched_chunk)
@@ -613,7 +633,7 @@ static int FN(conv2d_depthwise_inplace)(const fc_conv2d_desc *d, const fc_conv2d
                     } else {
                         T *slot = buf + (++used) * L - lo; /* column 0 of the copy */
                         memcpy(slot, row, (size_t)imin(W, hi) * sizeof(T));
-                        rp[k] = slot; /* zeros around it stay from calloc */
+                        rp[k] = slot; /* zeros around it stay from the memset */
                     }
                 }
                 for (int64_t m = 0; m < Og; m++) {
@@ -627,8 +647,9 @@ static int FN(conv2d_depthwise_inplace)(const fc_conv2d_desc *d, const fc_conv2d
                 }
             }
         }
-        free(buf);
+        fc_scratch_put(pool, tid, FC_SLOT_PANEL, buf);
     }
+    fc_scratch_release(pool);
     return err;
 }
 
@@ -646,11 +667,14 @@ static int FN(conv2d_pointwise)(const fc_conv2d_desc *d, const fc_conv2d_plan_t 
     const int64_t G = d->groups, Cg = d->c / G, Og = d->o / G, K = pl->K, HW = d->w;
     const int64_t V = pl->V, MV = (int64_t)pl->M * V, blk_len = pl->cc_len;
     int err = FC_OK;
-    T *wpk = (T *)malloc((size_t)(d->o * K) * sizeof(T));
+    fc_scratch_pool *pool = fc_scratch_acquire();
+    T *wpk = (T *)fc_scratch_get(pool, 0, FC_SLOT_WEIGHTS, (size_t)(d->o * K) * sizeof(T));
     int64_t *aoff = (int64_t *)malloc((size_t)(2 * K) * sizeof(int64_t));
     int64_t *boff = (int64_t *)malloc((size_t)K * sizeof(int64_t));
     if (!wpk || !aoff || !boff) {
-        free(wpk); free(aoff); free(boff);
+        fc_scratch_put(pool, 0, FC_SLOT_WEIGHTS, wpk);
+        fc_scratch_release(pool);
+        free(aoff); free(boff);
         return FC_ENOMEM;
     }
     int64_t *tail_off = aoff + K;
@@ -665,8 +689,9 @@ static int FN(conv2d_pointwise)(const fc_conv2d_desc *d, const fc_conv2d_plan_t 
 #pragma omp parallel num_threads(nt)
 #endif
     {
-        T *tailbuf = (T *)malloc((size_t)(K * MV) * sizeof(T));
-        T *tile = (T *)malloc((size_t)(pl->P * MV) * sizeof(T));
+        const int tid = fc_thread_id();
+        T *tailbuf = (T *)fc_scratch_get(pool, tid, FC_SLOT_PANEL, (size_t)(K * MV) * sizeof(T));
+        T *tile = (T *)fc_scratch_get(pool, tid, FC_SLOT_TILE, (size_t)(pl->P * MV) * sizeof(T));
         if (!tailbuf || !tile)
             fc_set_error(&err, FC_ENOMEM);
 #ifdef _OPENMP
@@ -729,10 +754,12 @@ static int FN(conv2d_pointwise)(const fc_conv2d_desc *d, const fc_conv2d_plan_t 
                 }
             }
         }
-        free(tailbuf);
-        free(tile);
+        fc_scratch_put(pool, tid, FC_SLOT_PANEL, tailbuf);
+        fc_scratch_put(pool, tid, FC_SLOT_TILE, tile);
     }
-    free(wpk); free(aoff); free(boff);
+    fc_scratch_put(pool, 0, FC_SLOT_WEIGHTS, wpk);
+    fc_scratch_release(pool);
+    free(aoff); free(boff);
     return err;
 }
 

@@ -3,6 +3,10 @@
 #ifndef FC_CONV2D_PLAN_H
 #define FC_CONV2D_PLAN_H
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#include "../common/scratch.h"
 #include <stdint.h>
 #include "../fastconv.h"
 #include "../ukernel/ukernel.h"
@@ -98,6 +102,16 @@ void fc_pack_weights_f32(const fc_ukernel_set *ks, const float *w, int64_t G, in
                          int64_t K, int64_t OB, int64_t nob, float *wp);
 void fc_pack_weights_f64(const fc_ukernel_set *ks, const double *w, int64_t G, int64_t Og,
                          int64_t K, int64_t OB, int64_t nob, double *wp);
+
+/* This thread's number in the parallel region (0 outside one). */
+static inline int fc_thread_id(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
 
 /* Records an error code from inside a parallel region (any thread may). */
 static inline void fc_set_error(int *err, int code)

@@ -5,12 +5,12 @@ torchvision semantics.  ``fastconv.reference`` holds the NumPy oracle every
 kernel is tested against.
 """
 from . import reference
-from ._config import available_isas, get_isa, set_isa, show_config
+from ._config import available_isas, get_isa, release_memory, set_isa, show_config
 from ._conv import conv2d
 from ._deform import deform_conv2d
 
 __all__ = ["conv2d", "deform_conv2d", "reference", "show_config", "get_isa", "set_isa",
-           "available_isas"]
+           "available_isas", "release_memory"]
 
 # ---- convolution-design toolkit: arithmetic and building blocks ----
 from . import analysis  # noqa: E402

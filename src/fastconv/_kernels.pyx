@@ -37,6 +37,7 @@ cdef extern from "fastconv.h":
     const char *fc_compiler()
     const char *fc_openmp()
     int fc_max_threads() nogil
+    int fc_release_scratch()
     int fc_conv2d_f32(const fc_conv2d_desc *d, const float *x, const float *w,
                       const float *bias, float *y, int nthreads, int isa) nogil
     int fc_conv2d_f64(const fc_conv2d_desc *d, const double *x, const double *w,
@@ -85,6 +86,10 @@ def fma_peak_gflops(int isa, double seconds=0.2):
 
 def build_info():
     return {"compiler": fc_compiler().decode(), "openmp": fc_openmp().decode()}
+
+
+def release_scratch():
+    return fc_release_scratch() == 0
 
 
 def max_threads():
