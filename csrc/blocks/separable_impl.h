@@ -101,13 +101,16 @@ int FN(fc_separable_conv2d)(const fc_conv2d_desc *dw, int64_t o, const T *x, con
     const int64_t tile_elems = (int64_t)ppl->P * (ppl->pixel_form ? (int64_t)ppl->M * ppl->V : ppl->OB);
     int err = FC_OK;
 
-    T *wpk = (T *)malloc((size_t)(nob * Cm * OB) * sizeof(T));
+    fc_scratch_pool *pool = fc_scratch_acquire(); /* kept between calls (scratch.h) */
+    T *wpk = (T *)fc_scratch_get(pool, 0, FC_SLOT_WEIGHTS, (size_t)(nob * Cm * OB) * sizeof(T));
     T *bias = (pw_b || dw_b) ? (T *)malloc((size_t)o * sizeof(T)) : NULL;
     int64_t *toff = (int64_t *)malloc((size_t)Kd * sizeof(int64_t));
     int64_t *pao = (int64_t *)malloc((size_t)Cm * sizeof(int64_t));
     int64_t *pbo = (int64_t *)malloc((size_t)Cm * sizeof(int64_t));
     if (!wpk || (!bias && (pw_b || dw_b)) || !toff || !pao || !pbo) {
-        free(wpk); free(bias); free(toff); free(pao); free(pbo);
+        fc_scratch_put(pool, 0, FC_SLOT_WEIGHTS, wpk);
+        fc_scratch_release(pool);
+        free(bias); free(toff); free(pao); free(pbo);
         return FC_ENOMEM;
     }
     for (int64_t i = 0; i < dw->kh; i++)
@@ -133,9 +136,12 @@ int FN(fc_separable_conv2d)(const fc_conv2d_desc *dw, int64_t o, const T *x, con
     {
         /* D zeroed: the pixel-vector GEMM loads whole vectors past the band
            (junk lanes only, but they must hold numbers) */
-        T *panel = (T *)malloc((size_t)dpl->panel_elems * sizeof(T));
-        T *D = (T *)calloc((size_t)(Cm * sp.ldD), sizeof(T));
-        T *tile = (T *)malloc((size_t)tile_elems * sizeof(T));
+        const int tid = fc_thread_id();
+        T *panel = (T *)fc_scratch_get(pool, tid, FC_SLOT_PANEL, (size_t)dpl->panel_elems * sizeof(T));
+        T *D = (T *)fc_scratch_get(pool, tid, FC_SLOT_TILE, (size_t)(Cm * sp.ldD) * sizeof(T));
+        T *tile = (T *)fc_scratch_get(pool, tid, FC_SLOT_TILE2, (size_t)tile_elems * sizeof(T));
+        if (D)
+            memset(D, 0, (size_t)(Cm * sp.ldD) * sizeof(T));
         if (!panel || !D || !tile)
             fc_set_error(&err, FC_ENOMEM);
 #ifdef _OPENMP
@@ -150,11 +156,13 @@ int FN(fc_separable_conv2d)(const fc_conv2d_desc *dw, int64_t o, const T *x, con
             FN(sep_pointwise_band)(&sp, ks, wpk, pao, pbo, bias, n, oh0 * dw->wo, rows * dw->wo,
                                    D, tile, y);
         }
-        free(panel);
-        free(D);
-        free(tile);
+        fc_scratch_put(pool, tid, FC_SLOT_PANEL, panel);
+        fc_scratch_put(pool, tid, FC_SLOT_TILE, D);
+        fc_scratch_put(pool, tid, FC_SLOT_TILE2, tile);
     }
-    free(wpk); free(bias); free(toff); free(pao); free(pbo);
+    fc_scratch_put(pool, 0, FC_SLOT_WEIGHTS, wpk);
+    fc_scratch_release(pool);
+    free(bias); free(toff); free(pao); free(pbo);
     return err;
 }
 

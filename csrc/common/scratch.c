@@ -1,5 +1,6 @@
 /* scratch.c -- the pool of scratch blocks kept across calls (see scratch.h). */
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "../fastconv.h"
@@ -17,12 +18,32 @@
 #endif
 
 struct fc_scratch_pool {
-    void *p[FC_SCRATCH_THREADS][FC_SCRATCH_SLOTS];
+    unsigned char *p[FC_SCRATCH_THREADS][FC_SCRATCH_SLOTS]; /* what fc_scratch_get returns */
     size_t size[FC_SCRATCH_THREADS][FC_SCRATCH_SLOTS];
 };
 
 static fc_scratch_pool pool_store;
 static atomic_flag pool_busy = ATOMIC_FLAG_INIT;
+
+/* 64-byte aligned blocks (without posix_memalign / aligned_alloc, which not
+   every C runtime has): panels and packed weights are read with full vectors,
+   and one split across two cache lines costs two.  The byte before the block
+   says how far past malloc's pointer it starts. */
+static unsigned char *alloc64(size_t bytes)
+{
+    unsigned char *raw = (unsigned char *)malloc(bytes + 64);
+    if (!raw)
+        return NULL;
+    unsigned char *p = raw + (64 - ((uintptr_t)raw & 63)); /* 1..64 bytes further */
+    p[-1] = (unsigned char)(p - raw);
+    return p;
+}
+
+static void free64(unsigned char *p)
+{
+    if (p)
+        free(p - p[-1]);
+}
 
 fc_scratch_pool *fc_scratch_acquire(void)
 {
@@ -45,13 +66,13 @@ static int kept(const fc_scratch_pool *pool, int thread, int slot)
 
 void *fc_scratch_get(fc_scratch_pool *pool, int thread, int slot, size_t bytes)
 {
-    if (bytes == 0)
-        bytes = 1; /* a valid, freeable pointer, as malloc(0) may not give */
+    if (bytes > SIZE_MAX - 64)
+        return NULL;
     if (!kept(pool, thread, slot) || bytes > FC_SCRATCH_KEEP_MAX)
-        return malloc(bytes);
-    if (pool->size[thread][slot] < bytes) {
-        free(pool->p[thread][slot]);
-        pool->p[thread][slot] = malloc(bytes);
+        return alloc64(bytes);
+    if (pool->size[thread][slot] < bytes || !pool->p[thread][slot]) {
+        free64(pool->p[thread][slot]);
+        pool->p[thread][slot] = alloc64(bytes);
         pool->size[thread][slot] = pool->p[thread][slot] ? bytes : 0;
     }
     return pool->p[thread][slot];
@@ -60,7 +81,7 @@ void *fc_scratch_get(fc_scratch_pool *pool, int thread, int slot, size_t bytes)
 void fc_scratch_put(fc_scratch_pool *pool, int thread, int slot, void *p)
 {
     if (p && !(kept(pool, thread, slot) && pool->p[thread][slot] == p))
-        free(p);
+        free64((unsigned char *)p);
 }
 
 int fc_scratch_free_all(void)
@@ -70,7 +91,7 @@ int fc_scratch_free_all(void)
         return FC_SCRATCH_KEEP ? -1 : 0;
     for (int t = 0; t < FC_SCRATCH_THREADS; t++)
         for (int s = 0; s < FC_SCRATCH_SLOTS; s++) {
-            free(pool->p[t][s]);
+            free64(pool->p[t][s]);
             pool->p[t][s] = NULL;
             pool->size[t][s] = 0;
         }

@@ -1,6 +1,7 @@
 /* scratch.h -- scratch memory kept from one kernel call to the next.
  *
- * A call allocates its packed weights and, per thread, a panel and a few tiles.
+ * A call (conv2d, deform_conv2d, separable_conv2d) allocates its packed weights
+ * and, per thread, a panel and a few tiles.
  * With malloc/free around every call glibc hands blocks of these sizes back to
  * the system (munmap, heap trimming) and the next call page-faults them in
  * again: 5% of a 64-channel 56x56 3x3 layer.  So the blocks are kept in one
@@ -30,8 +31,8 @@ typedef struct fc_scratch_pool fc_scratch_pool;
    build): every get then mallocs and every put frees. */
 fc_scratch_pool *fc_scratch_acquire(void);
 void fc_scratch_release(fc_scratch_pool *pool);
-/* bytes of scratch for thread `thread` (omp_get_thread_num()) in `slot`;
-   NULL when out of memory.  Contents are undefined. */
+/* bytes of scratch for thread `thread` (omp_get_thread_num()) in `slot`,
+   64-byte aligned; NULL when out of memory.  Contents are undefined. */
 void *fc_scratch_get(fc_scratch_pool *pool, int thread, int slot, size_t bytes);
 /* Gives back what fc_scratch_get returned (frees it unless the pool keeps it). */
 void fc_scratch_put(fc_scratch_pool *pool, int thread, int slot, void *p);

@@ -51,27 +51,6 @@ static int64_t dcdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static int64_t dmin(int64_t a, int64_t b) { return a < b ? a : b; }
 static int64_t dmax(int64_t a, int64_t b) { return a > b ? a : b; }
 
-/* 64-byte aligned allocation (portable: no posix_memalign / aligned_alloc):
- * the image copy, the panel and the packed weights are read and written
- * with full vectors, and a vector split across two cache lines costs two. */
-static void *dalloc(size_t bytes)
-{
-    unsigned char *raw = (unsigned char *)malloc(bytes + 64);
-    if (!raw)
-        return NULL;
-    unsigned char *p = raw + (64 - ((uintptr_t)raw & 63)); /* 1..64 bytes further */
-    p[-1] = (unsigned char)(p - raw);
-    return p;
-}
-
-static void dfree(void *ptr)
-{
-    if (ptr) {
-        unsigned char *p = (unsigned char *)ptr;
-        free(p - p[-1]);
-    }
-}
-
 /* the plain convolution with the same shapes: checks, tiles and the store */
 static fc_conv2d_desc deform_as_conv(const fc_deform_desc *d)
 {

@@ -25,6 +25,16 @@ static void FN(deform_copy_planes)(const fc_deform_desc *d, const T *x, int64_t 
     }
 }
 
+/* deform_run's call-wide scratch given back, and the pool. */
+static void FN(deform_free)(fc_scratch_pool *pool, T *wp, T *xp, int64_t *aoff, int64_t *boff,
+                            T *ybase, T *xbase)
+{
+    fc_scratch_put(pool, 0, FC_SLOT_WEIGHTS, wp);
+    fc_scratch_put(pool, 0, FC_SLOT_CALL2, xp);
+    fc_scratch_release(pool);
+    free(aoff); free(boff); free(ybase); free(xbase);
+}
+
 /* The micro-kernel's work on one gathered panel (npp pixels from flat pixel
  * pix0 of image n, weight group g, output-channel blocks [b0, b1)). */
 static void FN(deform_panel_gemm)(const fc_deform_desc *d, const deform_plan_t *dp,
@@ -95,16 +105,19 @@ static int FN(deform_run)(const fc_deform_desc *d, const deform_plan_t *dp, cons
     const int64_t wp_elems = dp->planar ? 0 : dprod(wp_f, 4);
     if (wp_elems < 0)
         return FC_EOVERFLOW;
-    T *wp = dp->planar ? NULL : (T *)dalloc((size_t)wp_elems * sizeof(T));
+    /* packed weights and the padded image copy: kept between calls (scratch.h) */
+    fc_scratch_pool *pool = fc_scratch_acquire();
+    T *wp = dp->planar ? NULL
+                       : (T *)fc_scratch_get(pool, 0, FC_SLOT_WEIGHTS, (size_t)wp_elems * sizeof(T));
     int64_t *aoff = (int64_t *)malloc((size_t)K * sizeof(int64_t));
     int64_t *boff = (int64_t *)malloc((size_t)K * sizeof(int64_t));
-    T *xp = (T *)dalloc((size_t)(plane * C) * sizeof(T));
+    T *xp = (T *)fc_scratch_get(pool, 0, FC_SLOT_CALL2, (size_t)(plane * C) * sizeof(T));
     /* undisplaced sample coordinates per tap row / column, converted to T
        once (torchvision adds the offset to the int converted to T) */
     T *ybase = (T *)malloc((size_t)(d->kh * d->ho) * sizeof(T));
     T *xbase = (T *)malloc((size_t)(d->kw * d->wo) * sizeof(T));
     if ((!dp->planar && !wp) || !aoff || !boff || !xp || !ybase || !xbase) {
-        dfree(wp); free(aoff); free(boff); dfree(xp); free(ybase); free(xbase);
+        FN(deform_free)(pool, wp, xp, aoff, boff, ybase, xbase);
         return FC_ENOMEM;
     }
     for (int64_t i = 0; i < d->kh; i++)
@@ -124,7 +137,7 @@ static int FN(deform_run)(const fc_deform_desc *d, const deform_plan_t *dp, cons
            (r = t*Cg + c) and packed [g][block][r][OB] as for conv2d */
         T *wperm = (T *)malloc((size_t)(d->o * K) * sizeof(T));
         if (!wperm) {
-            dfree(wp); free(aoff); free(boff); dfree(xp); free(ybase); free(xbase);
+            FN(deform_free)(pool, wp, xp, aoff, boff, ybase, xbase);
             return FC_ENOMEM;
         }
         for (int64_t o = 0; o < d->o; o++)
@@ -147,10 +160,12 @@ static int FN(deform_run)(const fc_deform_desc *d, const deform_plan_t *dp, cons
 #endif
     {
         const int64_t plan_n = dp->nog * KK * Q;
-        T *panel = (T *)dalloc((size_t)(QP * K) * sizeof(T));
-        T *tile = (T *)malloc((size_t)tile_elems * sizeof(T));
-        int32_t *iyx = (int32_t *)malloc((size_t)(2 * plan_n) * sizeof(int32_t));
-        T *wts = (T *)malloc((size_t)(4 * plan_n) * sizeof(T));
+        const int tid = fc_thread_id();
+        T *panel = (T *)fc_scratch_get(pool, tid, FC_SLOT_PANEL, (size_t)(QP * K) * sizeof(T));
+        T *tile = (T *)fc_scratch_get(pool, tid, FC_SLOT_TILE, (size_t)tile_elems * sizeof(T));
+        int32_t *iyx = (int32_t *)fc_scratch_get(pool, tid, FC_SLOT_TILE2,
+                                                 (size_t)(2 * plan_n) * sizeof(int32_t));
+        T *wts = (T *)fc_scratch_get(pool, tid, FC_SLOT_TILE3, (size_t)(4 * plan_n) * sizeof(T));
         fc_deform_seg *segs = (fc_deform_seg *)malloc((size_t)dp->nog * sizeof(fc_deform_seg));
         T *cbase = (T *)malloc((size_t)((d->kh + d->kw) * Q) * sizeof(T));
         const int ok = panel && tile && iyx && wts && segs && cbase;
@@ -243,9 +258,13 @@ static int FN(deform_run)(const fc_deform_desc *d, const deform_plan_t *dp, cons
                 }
             }
         }
-        dfree(panel); free(tile); free(iyx); free(wts); free(segs); free(cbase);
+        fc_scratch_put(pool, tid, FC_SLOT_PANEL, panel);
+        fc_scratch_put(pool, tid, FC_SLOT_TILE, tile);
+        fc_scratch_put(pool, tid, FC_SLOT_TILE2, iyx);
+        fc_scratch_put(pool, tid, FC_SLOT_TILE3, wts);
+        free(segs); free(cbase);
     }
-    dfree(wp); free(aoff); free(boff); dfree(xp); free(ybase); free(xbase);
+    FN(deform_free)(pool, wp, xp, aoff, boff, ybase, xbase);
     return err;
 }
 
