@@ -16,12 +16,17 @@
  *
  *  pixel-vector form (groups with few output channels)
  *     The same panel, read as vectors of consecutive output pixels; the
- *     micro-kernel broadcasts weights packed [tap][c][Og], starts its sums from
- *     the bias and stores whole-vector tiles straight into NCHW output rows.
+ *     micro-kernel broadcasts weights packed [c][tap][Og], starts its sums from
+ *     the bias and stores whole-vector tiles straight into NCHW output rows (a
+ *     last vector past the row's end spills into the next row, written later).
  *
- *  depthwise (one input channel per group): per-ISA row kernels over the panel,
- *     weights in registers for 3x3 and 5x5, row pairs sharing their loads when
- *     the vertical stride equals the dilation (fc_depthwise_rows).
+ *  depthwise (one input channel per group): per-ISA row kernels.  3x3 NCHW with
+ *     stride 1, or horizontal stride 2 and padding 1, read the input rows in
+ *     place (no panel): unaligned loads with the edge lanes masked, and for
+ *     stride 2 a deinterleave in registers (conv2d_depthwise_inplace).  The
+ *     others run over the panel, weights in registers for 3x3 and 5x5, row
+ *     pairs sharing their loads when the vertical stride equals the dilation
+ *     (fc_depthwise_rows).
  *
  *  1x1, unit stride, unpadded, NCHW: a blocked GEMM per image (conv2d_pointwise)
  *     in the pixel-vector form, reading the input in place, storing in place.
@@ -33,7 +38,9 @@
  * Padding is the zeros of the panel: no per-element branches, and padded taps
  * multiply real zeros exactly like the oracle.  Every output element is reduced
  * in the same order whatever the thread count, so results are bit-identical
- * across thread counts.  The type-generic body is conv2d_impl.h.
+ * across thread counts.  Packed weights and per-thread panels come from the
+ * scratch pool kept between calls (common/scratch.h).  The type-generic body is
+ * conv2d_impl.h.
  */
 #include <stdlib.h>
 #include <string.h>
