@@ -100,6 +100,23 @@ def sep_args(rng, cfg):
             rand(rng, cfg["o"], dt) if cfg["bias"][1] else None)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape,kw", [
+    # the 3x3 depthwise stage reads the input rows in place (conv2d's kernels)
+    ((1, 3, 70, 37), dict(padding=1)),                               # bands past 32 rows
+    ((2, 2, 9, 5), dict(padding=(2, 3))),                            # rows under one vector
+    ((1, 4, 21, 64), dict(padding=(1, 0))),
+    ((1, 3, 33, 45), dict(stride=2, padding=1)),                     # stride 2: deinterleaved
+    ((1, 2, 17, 9), dict(stride=(3, 2), padding=(0, 1), dilation=(2, 1))),
+])
+def test_separable_3x3_depthwise_in_place(isa, dtype, shape, kw):
+    rng = np.random.default_rng(sum(shape))
+    c = shape[1]
+    args = (rand(rng, shape, dtype), rand(rng, (2 * c, 1, 3, 3), dtype), rand(rng, (5, 2 * c, 1, 1), dtype),
+            rand(rng, 2 * c, dtype), rand(rng, 5, dtype))
+    assert_close(fastconv.separable_conv2d(*args, **kw), reference.separable_conv2d(*args, **kw), dtype)
+
+
 @settings(max_examples=25, **SETTINGS)
 @given(cfg=sep_cfg)
 def test_separable_matches_oracle(isa, cfg):

@@ -7,16 +7,23 @@
 
 /* depthwise result of output rows [oh0, oh0 + rows) of image n into D[cm][row*Wo + ow],
    one input channel (= one group, `mult` output channels) at a time; the bias is
-   folded into the pointwise one */
+   folded into the pointwise one.  With ip, conv2d's kernels that read the input
+   in place (panel: their zeroed buffer), else its row kernels over a panel. */
 static void FN(sep_depthwise_band)(const fc_conv2d_desc *dw, const sep_plan *sp,
-                                   const fc_ukernel_set *ks, const T *x, const T *w,
-                                   const int64_t *toff, int64_t n, int64_t oh0, int64_t rows,
-                                   T *panel, T *D)
+                                   const fc_ukernel_set *ks, const fc_dw_inplace_t *ip,
+                                   const T *x, const T *w, const int64_t *toff, int64_t n,
+                                   int64_t oh0, int64_t rows, T *panel, T *D)
 {
     const fc_conv2d_plan_t *pl = &sp->dpl;
     const int64_t taps = pl->K;
     const int64_t ih0 = oh0 * dw->stride_h - dw->pad_h;
     const int64_t nrows = (rows - 1) * dw->stride_h + (dw->kh - 1) * dw->dil_h + 1;
+    if (ip) {
+        for (int64_t g = 0; g < dw->c; g++)
+            FN(fc_depthwise_inplace_rows)(ks, dw, ip, x, n, g, oh0, rows, w, NULL,
+                                          D + g * sp->mult * sp->ldD, sp->ldD, panel);
+        return;
+    }
     for (int64_t g = 0; g < dw->c; g++) {
         FN(fc_build_panel)(dw, pl, x, n, g, 1, ih0, nrows, panel);
         for (int64_t m = 0; m < sp->mult; m++) {
@@ -116,6 +123,10 @@ int FN(fc_separable_conv2d)(const fc_conv2d_desc *dw, int64_t o, const T *x, con
     for (int64_t i = 0; i < dw->kh; i++)
         for (int64_t j = 0; j < dw->kw; j++)
             toff[i * dw->kw + j] = fc_panel_offset(dw, dpl, 0, i, j);
+    fc_dw_inplace_t ipg;
+    const fc_dw_inplace_t *ip = fc_dw_inplace_geometry(dw, dpl, ks, (int)sizeof(T), &ipg) ? &ipg
+                                                                                        : NULL;
+    const int64_t panel_elems = ip ? imax(dpl->panel_elems, ip->buf_elems) : dpl->panel_elems;
     for (int64_t r = 0; r < Cm; r++) {
         /* oc-vector: a = packed row r, b = D channel r; pixel-vector: the reverse */
         pao[r] = ppl->pixel_form ? r * sp.ldD : r * OB;
@@ -137,11 +148,13 @@ int FN(fc_separable_conv2d)(const fc_conv2d_desc *dw, int64_t o, const T *x, con
         /* D zeroed: the pixel-vector GEMM loads whole vectors past the band
            (junk lanes only, but they must hold numbers) */
         const int tid = fc_thread_id();
-        T *panel = (T *)fc_scratch_get(pool, tid, FC_SLOT_PANEL, (size_t)dpl->panel_elems * sizeof(T));
+        T *panel = (T *)fc_scratch_get(pool, tid, FC_SLOT_PANEL, (size_t)panel_elems * sizeof(T));
         T *D = (T *)fc_scratch_get(pool, tid, FC_SLOT_TILE, (size_t)(Cm * sp.ldD) * sizeof(T));
         T *tile = (T *)fc_scratch_get(pool, tid, FC_SLOT_TILE2, (size_t)tile_elems * sizeof(T));
         if (D)
             memset(D, 0, (size_t)(Cm * sp.ldD) * sizeof(T));
+        if (panel && ip) /* the in-place kernels' zero row */
+            memset(panel, 0, (size_t)ip->buf_elems * sizeof(T));
         if (!panel || !D || !tile)
             fc_set_error(&err, FC_ENOMEM);
 #ifdef _OPENMP
@@ -152,7 +165,7 @@ int FN(fc_separable_conv2d)(const fc_conv2d_desc *dw, int64_t o, const T *x, con
                 continue;
             const int64_t n = it / sp.nb, oh0 = (it % sp.nb) * sp.R;
             const int64_t rows = imin(sp.R, dw->ho - oh0);
-            FN(sep_depthwise_band)(dw, &sp, ks, x, dw_w, toff, n, oh0, rows, panel, D);
+            FN(sep_depthwise_band)(dw, &sp, ks, ip, x, dw_w, toff, n, oh0, rows, panel, D);
             FN(sep_pointwise_band)(&sp, ks, wpk, pao, pbo, bias, n, oh0 * dw->wo, rows * dw->wo,
                                    D, tile, y);
         }

@@ -274,6 +274,35 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
     return FC_OK;
 }
 
+int fc_dw_inplace_geometry(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
+                           const fc_ukernel_set *ks, int elsize, fc_dw_inplace_t *ip)
+{
+    if (d->layout != FC_LAYOUT_NCHW || d->kh != 3 || d->kw != 3 || d->c != d->groups)
+        return 0;
+    const int s2 = d->stride_w == 2 && d->pad_w == 1 && d->dil_w == 1;
+    const int s1 = d->stride_h == 1 && d->stride_w == 1 && d->dil_h == 1 && d->dil_w == 1;
+    const int dbl = elsize == 8;
+    if (s2 ? !(dbl ? (void *)ks->dw3x3s2p1_f64 : (void *)ks->dw3x3s2p1_f32)
+           : !s1 || !(dbl ? (void *)ks->dwi3_f64 : (void *)ks->dwi3_f32))
+        return 0;
+    const int64_t V = pl->V, nch = cdiv(d->wo, V), W = d->w;
+    if (!s2) { /* output chunks of V columns that reach outside [0, W) need masks */
+        int64_t edges = 0;
+        for (int64_t c = 0; c < nch; c++)
+            edges += c * V - d->pad_w < 0 || c * V - d->pad_w + V + d->kw - 2 >= W;
+        if (edges > FC_DWI_MAX_EDGE)
+            return 0;
+    }
+    ip->s2 = s2;
+    ip->lo = s2 ? 0 : -d->pad_w;
+    ip->hi = s2 ? 2 * V * nch : V * nch - d->pad_w + d->kw - 1;
+    /* copied rows: those within hi - W elements of the input's end or -lo of its
+       start; a stride-2 call may point at one row three times */
+    const int64_t nslot = (s2 ? 3 : 1) * (cdiv(imax(ip->hi - W, 0), W) + cdiv(-ip->lo, W) + 1);
+    ip->buf_elems = (nslot + 1) * (ip->hi - ip->lo);
+    return 1;
+}
+
 void fc_valid_taps(int64_t start, int64_t dil, int64_t k, int64_t size, int64_t *lo, int64_t *hi)
 {
     /* start + t*dil >= 0  and  start + t*dil <= size - 1 */

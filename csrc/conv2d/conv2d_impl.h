@@ -560,39 +560,56 @@ static int FN(conv2d_depthwise)(const fc_conv2d_desc *d, const fc_conv2d_plan_t 
  * padding).  Rows above or below the image are a zero row; rows the
  * kernel would read outside the input array (its first and last rows) are
  * copied first, with zeros around them. */
-#define FC_DWI_ROWS 32 /* output rows per kernel call */
-static int FN(dw_inplace_ok)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
-                             const fc_ukernel_set *ks)
+/* output rows [oh0, oh0 + nr) of input channel g of image n, for its Og output
+ * channels (channel m's rows at out + m*ch_pitch, back to back), with the
+ * in-place kernels; ip from fc_dw_inplace_geometry, buf its per-thread buffer
+ * (zeroed once).  Bias b[m] (b may be NULL).  Also the depthwise stage of
+ * separable_conv2d. */
+void FN(fc_depthwise_inplace_rows)(const fc_ukernel_set *ks, const fc_conv2d_desc *d,
+                                   const fc_dw_inplace_t *ip, const T *x, int64_t n, int64_t g,
+                                   int64_t oh0, int64_t nr, const T *w, const T *b, T *out,
+                                   int64_t ch_pitch, T *buf)
 {
-    if (d->layout != FC_LAYOUT_NCHW || d->kh != d->kw)
-        return 0;
-    if (d->kh == 3 && d->stride_w == 2 && d->pad_w == 1 && d->dil_w == 1)
-        return ks->KS(dw3x3s2p1) != NULL;
-    if (d->kh != 3 || d->stride_h != 1 || d->stride_w != 1 || d->dil_h != 1 || d->dil_w != 1 ||
-        ks->KS(dwi3) == NULL)
-        return 0;
-    /* output chunks of V columns that reach outside [0, W) need masks */
-    const int64_t V = pl->V, nch = cdiv(d->wo, V);
-    int64_t edges = 0;
-    for (int64_t c = 0; c < nch; c++)
-        edges += c * V - d->pad_w < 0 || c * V - d->pad_w + V + d->kw - 2 >= d->w;
-    return edges <= FC_DWI_MAX_EDGE;
+    const int64_t W = d->w, Og = d->o / d->groups, lo = ip->lo, hi = ip->hi, L = hi - lo;
+    const T *x_end = x + d->n * d->c * d->h * W;
+    const T *plane = x + (n * d->c + g) * d->h * W;
+    const T *rp[3 * FC_DWI_ROWS + 4];
+    for (int64_t r0 = 0; r0 < nr; r0 += FC_DWI_ROWS) {
+        const int64_t rows = imin(FC_DWI_ROWS, nr - r0), oh = oh0 + r0;
+        const int64_t np = ip->s2 ? 3 * rows : rows + 2;
+        int64_t used = 0;
+        for (int64_t k = 0; k < np; k++) {
+            const int64_t ih = ip->s2 ? (oh + k / 3) * d->stride_h - d->pad_h + k % 3 * d->dil_h
+                                      : oh - d->pad_h + k;
+            const T *row = plane + ih * W;
+            if (ih < 0 || ih >= d->h) {
+                rp[k] = buf - lo;
+            } else if (row + lo >= x && row + hi <= x_end) {
+                rp[k] = row;
+            } else {
+                T *slot = buf + (++used) * L - lo; /* column 0 of the copy */
+                memcpy(slot, row, (size_t)imin(W, hi) * sizeof(T));
+                rp[k] = slot; /* zeros around it stay from the memset */
+            }
+        }
+        for (int64_t m = 0; m < Og; m++) {
+            const T *wm = w + (g * Og + m) * 9;
+            const T bm = b ? b[m] : (T)0;
+            T *o = out + m * ch_pitch + r0 * d->wo;
+            if (ip->s2)
+                ks->KS(dw3x3s2p1)(rows, d->wo, W, rp, wm, bm, o);
+            else
+                ks->KS(dwi3)(rows, d->wo, W, d->pad_w, rp, wm, bm, o);
+        }
+    }
 }
 
 static int FN(conv2d_depthwise_inplace)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
-                                        const T *x, const T *w, const T *bias, T *y,
-                                        int nthreads, const fc_ukernel_set *ks)
+                                        const fc_dw_inplace_t *ip, const T *x, const T *w,
+                                        const T *bias, T *y, int nthreads,
+                                        const fc_ukernel_set *ks)
 {
-    const int64_t G = d->groups, Og = d->o / G, W = d->w, V = pl->V, K = d->kh;
-    const int s2 = d->stride_w == 2;
-    /* columns [lo, hi) of each row pointer are read; rows per call */
-    const int64_t nch = cdiv(d->wo, V);
-    const int64_t lo = s2 ? 0 : -d->pad_w, hi = s2 ? 2 * V * nch : V * nch - d->pad_w + K - 1;
-    /* rows within hi - W elements of the input's end or -lo of its start are
-       copied; a stride-2 call may point at a row three times */
-    const int64_t L = hi - lo;
-    const int64_t nslot = (s2 ? 3 : 1) * (cdiv(imax(hi - W, 0), W) + cdiv(-lo, W) + 1);
-    const T *x_end = x + d->n * d->c * d->h * W;
+    const int64_t Og = d->o / d->groups;
     int err = FC_OK;
     fc_scratch_pool *pool = fc_scratch_acquire();
     const int nt = fc_resolve_threads(nthreads, pl->items);
@@ -601,12 +618,10 @@ static int FN(conv2d_depthwise_inplace)(const fc_conv2d_desc *d, const fc_conv2d
 #pragma omp parallel num_threads(nt)
 #endif
     {
-        /* a zero row, then the slots for copies of rows at the input's ends */
         const int tid = fc_thread_id();
-        const size_t buf_elems = (size_t)(nslot + 1) * (size_t)L;
-        T *buf = (T *)fc_scratch_get(pool, tid, FC_SLOT_PANEL, buf_elems * sizeof(T));
+        T *buf = (T *)fc_scratch_get(pool, tid, FC_SLOT_PANEL, (size_t)ip->buf_elems * sizeof(T));
         if (buf)
-            memset(buf, 0, buf_elems * sizeof(T));
+            memset(buf, 0, (size_t)ip->buf_elems * sizeof(T));
         else
             fc_set_error(&err, FC_ENOMEM);
 #ifdef _OPENMP
@@ -616,37 +631,10 @@ static int FN(conv2d_depthwise_inplace)(const fc_conv2d_desc *d, const fc_conv2d
             if (!buf)
                 continue;
             const fc_row_item_t itm = fc_row_item(d, pl, it);
-            const int64_t n = itm.n, g = itm.g;
-            const T *plane = x + (n * d->c + g) * d->h * W;
-            for (int64_t oh0 = itm.oh0; oh0 < itm.oh1; oh0 += FC_DWI_ROWS) {
-                const int64_t nr = imin(FC_DWI_ROWS, itm.oh1 - oh0);
-                const T *rp[3 * FC_DWI_ROWS + 4];
-                const int64_t np = s2 ? 3 * nr : nr + K - 1;
-                int64_t used = 0;
-                for (int64_t k = 0; k < np; k++) {
-                    const int64_t ih = s2 ? (oh0 + k / 3) * d->stride_h - d->pad_h + k % 3 * d->dil_h
-                                          : oh0 - d->pad_h + k;
-                    const T *row = plane + ih * W;
-                    if (ih < 0 || ih >= d->h) {
-                        rp[k] = buf - lo;
-                    } else if (row + lo >= x && row + hi <= x_end) {
-                        rp[k] = row;
-                    } else {
-                        T *slot = buf + (++used) * L - lo; /* column 0 of the copy */
-                        memcpy(slot, row, (size_t)imin(W, hi) * sizeof(T));
-                        rp[k] = slot; /* zeros around it stay from the memset */
-                    }
-                }
-                for (int64_t m = 0; m < Og; m++) {
-                    const int64_t oc = g * Og + m;
-                    const T b = bias ? bias[oc] : (T)0;
-                    T *out = y + ((n * d->o + oc) * d->ho + oh0) * d->wo;
-                    if (s2)
-                        ks->KS(dw3x3s2p1)(nr, d->wo, W, rp, w + oc * 9, b, out);
-                    else
-                        ks->KS(dwi3)(nr, d->wo, W, d->pad_w, rp, w + oc * 9, b, out);
-                }
-            }
+            FN(fc_depthwise_inplace_rows)(ks, d, ip, x, itm.n, itm.g, itm.oh0, itm.oh1 - itm.oh0,
+                                          w, bias ? bias + itm.g * Og : NULL,
+                                          y + ((itm.n * d->o + itm.g * Og) * d->ho + itm.oh0) * d->wo,
+                                          d->ho * d->wo, buf);
         }
         fc_scratch_put(pool, tid, FC_SLOT_PANEL, buf);
     }
@@ -790,8 +778,9 @@ int FN(fc_conv2d)(const fc_conv2d_desc *d, const T *x, const T *w, const T *bias
         return rc;
     if (pl.direct)
         return FN(conv2d_pointwise)(d, &pl, x, w, bias, y, nthreads, ks);
-    if (pl.pixel_form && d->c == d->groups && FN(dw_inplace_ok)(d, &pl, ks))
-        return FN(conv2d_depthwise_inplace)(d, &pl, x, w, bias, y, nthreads, ks);
+    fc_dw_inplace_t ip;
+    if (pl.pixel_form && d->c == d->groups && fc_dw_inplace_geometry(d, &pl, ks, (int)sizeof(T), &ip))
+        return FN(conv2d_depthwise_inplace)(d, &pl, &ip, x, w, bias, y, nthreads, ks);
     if (pl.pixel_form && d->c == d->groups)
         return FN(conv2d_depthwise)(d, &pl, x, w, bias, y, nthreads, ks);
     return pl.pixel_form ? FN(conv2d_pixel)(d, &pl, x, w, bias, y, nthreads, ks)
