@@ -206,6 +206,23 @@ def test_depthwise_3x3_read_in_place(isa, n, c, mult, h, w, s2, stride_h, pad, p
           num_threads=num_threads)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("xs,kw", [
+    ((1, 45, 14, 14), dict(padding=1)),             # several planes per kernel call, a partial run
+    ((2, 67, 7, 9), dict(padding=(0, 2))),
+    ((1, 70, 5, 1), dict(padding=1)),               # one-column planes
+    ((3, 33, 9, 13), dict(stride=2, padding=1)),
+    ((1, 40, 31, 6), dict(stride=(1, 2), padding=1, dilation=(2, 1))),
+])
+def test_depthwise_3x3_small_planes(isa, rng, dtype, xs, kw):
+    """Many small channel planes: the in-place kernels take several per call; the
+    planes' outputs follow each other, so partial vectors spill into the next one."""
+    c = xs[1]
+    x, w, b = random_array(rng, xs, dtype), random_array(rng, (c, 1, 3, 3), dtype), random_array(rng, (c,), dtype)
+    y1 = check(x, w, b, groups=c, num_threads=1, **kw)
+    np.testing.assert_array_equal(fastconv.conv2d(x, w, b, groups=c, num_threads=2, **kw), y1)
+
+
 torch = None
 try:  # optional: an independent implementation of the same semantics
     import torch

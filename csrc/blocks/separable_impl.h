@@ -20,7 +20,7 @@ static void FN(sep_depthwise_band)(const fc_conv2d_desc *dw, const sep_plan *sp,
     const int64_t nrows = (rows - 1) * dw->stride_h + (dw->kh - 1) * dw->dil_h + 1;
     if (ip) {
         for (int64_t g = 0; g < dw->c; g++)
-            FN(fc_depthwise_inplace_rows)(ks, dw, ip, x, n, g, oh0, rows, w, NULL,
+            FN(fc_depthwise_inplace_rows)(ks, dw, ip, x, n, g, 1, oh0, rows, w, NULL,
                                           D + g * sp->mult * sp->ldD, sp->ldD, panel);
         return;
     }

@@ -560,60 +560,90 @@ static int FN(conv2d_depthwise)(const fc_conv2d_desc *d, const fc_conv2d_plan_t 
  * padding).  Rows above or below the image are a zero row; rows the
  * kernel would read outside the input array (its first and last rows) are
  * copied first, with zeros around them. */
-/* output rows [oh0, oh0 + nr) of input channel g of image n, for its Og output
- * channels (channel m's rows at out + m*ch_pitch, back to back), with the
- * in-place kernels; ip from fc_dw_inplace_geometry, buf its per-thread buffer
- * (zeroed once).  Bias b[m] (b may be NULL).  Also the depthwise stage of
- * separable_conv2d. */
+/* output rows [oh0, oh0 + nr) of input channels [g, g + ng) of image n, for
+ * their Og output channels each (output channel m of input channel g + q at
+ * out + (q*Og + m)*ch_pitch, rows back to back), with the in-place kernels; ip
+ * from fc_dw_inplace_geometry, buf its per-thread buffer (zeroed once).  Bias
+ * b[q*Og + m] (b may be NULL).  Several planes (ng > 1) only with Og == 1 and
+ * whole planes of at most FC_DWI_ROWS rows: one kernel call takes them all.
+ * Also the depthwise stage of separable_conv2d. */
 void FN(fc_depthwise_inplace_rows)(const fc_ukernel_set *ks, const fc_conv2d_desc *d,
                                    const fc_dw_inplace_t *ip, const T *x, int64_t n, int64_t g,
-                                   int64_t oh0, int64_t nr, const T *w, const T *b, T *out,
-                                   int64_t ch_pitch, T *buf)
+                                   int64_t ng, int64_t oh0, int64_t nr, const T *w, const T *b,
+                                   T *out, int64_t ch_pitch, T *buf)
 {
     const int64_t W = d->w, Og = d->o / d->groups, lo = ip->lo, hi = ip->hi, L = hi - lo;
     const T *x_end = x + d->n * d->c * d->h * W;
-    const T *plane = x + (n * d->c + g) * d->h * W;
-    const T *rp[3 * FC_DWI_ROWS + 4];
+    const T *rp[FC_DWI_PLANES * (3 * FC_DWI_ROWS + 2)];
     for (int64_t r0 = 0; r0 < nr; r0 += FC_DWI_ROWS) {
         const int64_t rows = imin(FC_DWI_ROWS, nr - r0), oh = oh0 + r0;
-        const int64_t np = ip->s2 ? 3 * rows : rows + 2;
+        const int64_t np = ip->s2 ? 3 * rows : rows + 2; /* row pointers per plane */
         int64_t used = 0;
-        for (int64_t k = 0; k < np; k++) {
-            const int64_t ih = ip->s2 ? (oh + k / 3) * d->stride_h - d->pad_h + k % 3 * d->dil_h
-                                      : oh - d->pad_h + k;
-            const T *row = plane + ih * W;
-            if (ih < 0 || ih >= d->h) {
-                rp[k] = buf - lo;
-            } else if (row + lo >= x && row + hi <= x_end) {
-                rp[k] = row;
-            } else {
-                T *slot = buf + (++used) * L - lo; /* column 0 of the copy */
-                memcpy(slot, row, (size_t)imin(W, hi) * sizeof(T));
-                rp[k] = slot; /* zeros around it stay from the memset */
+        for (int64_t q = 0; q < ng; q++) {
+            const T *plane = x + (n * d->c + g + q) * d->h * W;
+            /* only planes at the input's ends have rows that need checking */
+            const int safe = plane + lo >= x && plane + (d->h - 1) * W + hi <= x_end;
+            if (safe && !ip->s2) { /* the common case, 10% of a 14x14 layer's time */
+                const int64_t ih0 = oh - d->pad_h;
+                const T **slot = &rp[q * np];
+                for (int64_t k = 0; k < np; k++)
+                    slot[k] = ih0 + k >= 0 && ih0 + k < d->h ? plane + (ih0 + k) * W : buf - lo;
+                continue;
+            }
+            for (int64_t k = 0; k < np; k++) {
+                const int64_t ih = ip->s2 ? (oh + k / 3) * d->stride_h - d->pad_h + k % 3 * d->dil_h
+                                          : oh - d->pad_h + k;
+                const T *row = plane + ih * W;
+                const T **slot = &rp[q * np + k];
+                if (ih < 0 || ih >= d->h) {
+                    *slot = buf - lo;
+                } else if (safe || (row + lo >= x && row + hi <= x_end)) {
+                    *slot = row;
+                } else {
+                    T *copy = buf + (++used) * L - lo; /* column 0 of the copy */
+                    memcpy(copy, row, (size_t)imin(W, hi) * sizeof(T));
+                    *slot = copy; /* zeros around it stay from the memset */
+                }
             }
         }
         for (int64_t m = 0; m < Og; m++) {
+            /* Og == 1 when ng > 1: the planes' weights, biases and outputs follow
+               each other */
             const T *wm = w + (g * Og + m) * 9;
-            const T bm = b ? b[m] : (T)0;
+            const T *bm = b ? b + m : NULL;
             T *o = out + m * ch_pitch + r0 * d->wo;
             if (ip->s2)
-                ks->KS(dw3x3s2p1)(rows, d->wo, W, rp, wm, bm, o);
+                ks->KS(dw3x3s2p1)(ng, rows, d->wo, W, rp, wm, bm, o, ch_pitch);
             else
-                ks->KS(dwi3)(rows, d->wo, W, d->pad_w, rp, wm, bm, o);
+                ks->KS(dwi3)(ng, rows, d->wo, W, d->pad_w, rp, wm, bm, o, ch_pitch);
         }
     }
 }
 
+/* The in-place depthwise kernels over the plan's work items.  Small whole
+ * planes (Og == 1, at most FC_DWI_ROWS rows, one row block) go several to a
+ * kernel call: for 14x14 planes the per-call setup was a quarter of the time. */
 static int FN(conv2d_depthwise_inplace)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                                         const fc_dw_inplace_t *ip, const T *x, const T *w,
                                         const T *bias, T *y, int nthreads,
                                         const fc_ukernel_set *ks)
 {
-    const int64_t Og = d->o / d->groups;
+    const int64_t G = d->groups, Og = d->o / G;
+    /* planes per item: about 64 row chunks of V outputs per call, while leaving
+       8 items per thread */
+    int64_t ng = 1;
+    if (Og == 1 && pl->nrb == 1 && d->ho <= FC_DWI_ROWS) {
+        const int64_t chunks = d->ho * cdiv(d->wo, pl->V);
+        ng = imax(1, imin(FC_DWI_PLANES, 64 / chunks));
+        const int nt_max = fc_resolve_threads(nthreads, d->n * G);
+        while (ng > 1 && d->n * cdiv(G, ng) < 8 * (int64_t)nt_max)
+            ng /= 2;
+    }
+    const int64_t per_img = cdiv(G, ng), items = ng > 1 ? d->n * per_img : pl->items;
     int err = FC_OK;
     fc_scratch_pool *pool = fc_scratch_acquire();
-    const int nt = fc_resolve_threads(nthreads, pl->items);
-    const int64_t sched_chunk = fc_sched_chunk(pl->items, nt);
+    const int nt = fc_resolve_threads(nthreads, items);
+    const int64_t sched_chunk = fc_sched_chunk(items, nt);
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt)
 #endif
@@ -627,12 +657,22 @@ static int FN(conv2d_depthwise_inplace)(const fc_conv2d_desc *d, const fc_conv2d
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, sched_chunk)
 #endif
-        for (int64_t it = 0; it < pl->items; it++) {
+        for (int64_t it = 0; it < items; it++) {
             if (!buf)
                 continue;
-            const fc_row_item_t itm = fc_row_item(d, pl, it);
-            FN(fc_depthwise_inplace_rows)(ks, d, ip, x, itm.n, itm.g, itm.oh0, itm.oh1 - itm.oh0,
-                                          w, bias ? bias + itm.g * Og : NULL,
+            fc_row_item_t itm;
+            int64_t nplanes = 1;
+            if (ng > 1) { /* image, run of ng planes, all rows */
+                itm.n = it / per_img;
+                itm.g = it % per_img * ng;
+                itm.oh0 = 0;
+                itm.oh1 = d->ho;
+                nplanes = imin(ng, G - itm.g);
+            } else {
+                itm = fc_row_item(d, pl, it);
+            }
+            FN(fc_depthwise_inplace_rows)(ks, d, ip, x, itm.n, itm.g, nplanes, itm.oh0,
+                                          itm.oh1 - itm.oh0, w, bias ? bias + itm.g * Og : NULL,
                                           y + ((itm.n * d->o + itm.g * Og) * d->ho + itm.oh0) * d->wo,
                                           d->ho * d->wo, buf);
         }

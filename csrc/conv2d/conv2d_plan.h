@@ -110,7 +110,8 @@ void fc_pack_weights_f64(const fc_ukernel_set *ks, const double *w, int64_t G, i
  * point into a zero row and rows the kernel would read outside the input array
  * (its first and last) are copied, with zeros around them, into a per-thread
  * buffer of buf_elems elements. */
-#define FC_DWI_ROWS 32 /* output rows per kernel call */
+#define FC_DWI_ROWS 32  /* output rows per kernel call */
+#define FC_DWI_PLANES 8 /* channel planes per kernel call (small planes) */
 typedef struct {
     int s2;                 /* the stride-2 kernel, else the stride-1 one */
     int64_t lo, hi;         /* columns read from each row pointer         */
@@ -122,12 +123,14 @@ int fc_dw_inplace_geometry(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                            const fc_ukernel_set *ks, int elsize, fc_dw_inplace_t *ip);
 void fc_depthwise_inplace_rows_f32(const fc_ukernel_set *ks, const fc_conv2d_desc *d,
                                    const fc_dw_inplace_t *ip, const float *x, int64_t n,
-                                   int64_t g, int64_t oh0, int64_t nr, const float *w,
-                                   const float *b, float *out, int64_t ch_pitch, float *buf);
+                                   int64_t g, int64_t ng, int64_t oh0, int64_t nr,
+                                   const float *w, const float *b, float *out, int64_t ch_pitch,
+                                   float *buf);
 void fc_depthwise_inplace_rows_f64(const fc_ukernel_set *ks, const fc_conv2d_desc *d,
                                    const fc_dw_inplace_t *ip, const double *x, int64_t n,
-                                   int64_t g, int64_t oh0, int64_t nr, const double *w,
-                                   const double *b, double *out, int64_t ch_pitch, double *buf);
+                                   int64_t g, int64_t ng, int64_t oh0, int64_t nr,
+                                   const double *w, const double *b, double *out,
+                                   int64_t ch_pitch, double *buf);
 
 /* This thread's number in the parallel region (0 outside one). */
 static inline int fc_thread_id(void)

@@ -59,25 +59,29 @@ typedef void (*fc_dws_f64)(int64_t nrows, int64_t wo, int64_t kh, int64_t kw, co
                            int64_t pitch, const int64_t *coff, const double *wt, double bias,
                            double *out, int64_t out_pitch);
 
-/* Depthwise 3x3, horizontal stride 2, padding 1, dilation 1, from the input
- * rows themselves: output row r (out + r*wo, rows back to back) is
- *   bias + sum_{i,j} wt[3i + j] * rp[3r + i][2*ow - 1 + j]   (columns -1, >= W: 0)
- * where each rp[] row can be read for 2*V*ceil(wo/V) elements (V lanes). */
-typedef void (*fc_dw3x3s2p1_f32)(int64_t nrows, int64_t wo, int64_t w, const float *const *rp,
-                                 const float *wt, float bias, float *out);
-typedef void (*fc_dw3x3s2p1_f64)(int64_t nrows, int64_t wo, int64_t w, const double *const *rp,
-                                 const double *wt, double bias, double *out);
-
-/* Depthwise 3x3 (K = 3), stride 1, dilation 1, from the input rows
- * themselves: output row r (out + r*wo, rows back to back) is
- *   bias + sum_{i,j} wt[K*i + j] * rp[r + i][ow - pw + j]   (columns < 0, >= W: 0)
- * where each rp[] row (nrows + K - 1 of them) can be read from column -pw to
- * V*ceil(wo/V) - pw + K - 1 (V lanes), and at most FC_DWI_MAX_EDGE chunks of V
- * output columns reach outside [0, W). */
-typedef void (*fc_dwi_f32)(int64_t nrows, int64_t wo, int64_t w, int64_t pw,
-                           const float *const *rp, const float *wt, float bias, float *out);
-typedef void (*fc_dwi_f64)(int64_t nrows, int64_t wo, int64_t w, int64_t pw,
-                           const double *const *rp, const double *wt, double bias, double *out);
+/* The depthwise kernels that read the input rows themselves (no panel), for
+ * nplanes channel planes q at once: plane q's output row r is
+ * out + q*out_cstride + r*wo (its rows back to back), from weights wt + 9q and
+ * bias[q] (bias may be NULL).  Columns < 0 or >= W are the padding (0).
+ *   3x3, horizontal stride 2, padding 1, dilation 1: row r of plane q is
+ *     sum_{i,j} wt[9q + 3i + j] * rp[3*(nrows*q + r) + i][2*ow - 1 + j],
+ *     each rp[] row readable for 2*V*ceil(wo/V) elements (V lanes);
+ *   3x3, stride 1, dilation 1, horizontal padding pw:
+ *     sum_{i,j} wt[9q + 3i + j] * rp[(nrows + 2)*q + r + i][ow - pw + j],
+ *     each rp[] row readable from column -pw to V*ceil(wo/V) - pw + 2, and at
+ *     most FC_DWI_MAX_EDGE chunks of V output columns reaching outside [0, W). */
+typedef void (*fc_dw3x3s2p1_f32)(int64_t nplanes, int64_t nrows, int64_t wo, int64_t w,
+                                 const float *const *rp, const float *wt, const float *bias,
+                                 float *out, int64_t out_cstride);
+typedef void (*fc_dw3x3s2p1_f64)(int64_t nplanes, int64_t nrows, int64_t wo, int64_t w,
+                                 const double *const *rp, const double *wt, const double *bias,
+                                 double *out, int64_t out_cstride);
+typedef void (*fc_dwi_f32)(int64_t nplanes, int64_t nrows, int64_t wo, int64_t w, int64_t pw,
+                           const float *const *rp, const float *wt, const float *bias,
+                           float *out, int64_t out_cstride);
+typedef void (*fc_dwi_f64)(int64_t nplanes, int64_t nrows, int64_t wo, int64_t w, int64_t pw,
+                           const double *const *rp, const double *wt, const double *bias,
+                           double *out, int64_t out_cstride);
 #define FC_DWI_MAX_EDGE 6
 
 typedef struct fc_ukernel_set {

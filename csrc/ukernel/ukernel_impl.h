@@ -644,30 +644,38 @@ static int pack_rows_f64(const double *src, int64_t ld, int64_t nl, int64_t K, i
         const VT s = a0 + a1 + a2;                                                      \
         dw_store_##SFX(o, &s, n);                                                       \
     }                                                                                   \
-    static void dw3x3s2p1_rows_##SFX(int64_t nrows, int64_t wo, int64_t W,             \
-                                     const T *const *rp, const T *wt, T bias, T *out)   \
+    static void dw3x3s2p1_rows_##SFX(int64_t nplanes, int64_t nrows, int64_t wo,       \
+                                     int64_t W, const T *const *rp, const T *wt,        \
+                                     const T *bias, T *out, int64_t out_cstride)        \
     {                                                                                   \
-        VT w[9];                                                                        \
-        for (int t = 0; t < 9; t++)                                                     \
-            w[t] = (VT){0} + wt[t];                                                     \
         const int64_t nch = (wo + VL - 1) / VL, clast = 2 * (nch - 1) * VL;             \
         fc_vi_##SFX ma, mb; /* lanes of the last chunk inside the row */               \
         for (int l = 0; l < VL; l++) {                                                  \
             ma[l] = clast + l < W ? -1 : 0;                                             \
             mb[l] = clast + VL + l < W ? -1 : 0;                                        \
         }                                                                               \
-        for (int64_t r = 0; r < nrows; r++) {                                           \
-            VT prev[3] = {{0}, {0}, {0}}; /* column -1: the left padding */             \
-            T *o = out + r * wo;                                                        \
-            for (int64_t c = 0; c + 1 < nch; c++)                                       \
-                dw3s2_chunk_##SFX(0, rp + 3 * r, 2 * c * VL, prev, w, bias, ma, mb,     \
-                                  o + c * VL, VL);                                      \
-            /* a last partial vector may spill into the rows after it (written     \
-               later) when it stays inside this call's rows */                        \
-            const int64_t nlast =                                                       \
-                r * wo + nch * VL <= nrows * wo ? VL : wo - (nch - 1) * VL;             \
-            dw3s2_chunk_##SFX(1, rp + 3 * r, clast, prev, w, bias, ma, mb,              \
-                              o + (nch - 1) * VL, nlast);                               \
+        const int contiguous = out_cstride == nrows * wo;                               \
+        for (int64_t q = 0; q < nplanes; q++) {                                         \
+            VT w[9];                                                                    \
+            for (int t = 0; t < 9; t++)                                                 \
+                w[t] = (VT){0} + wt[9 * q + t];                                         \
+            const T b = bias ? bias[q] : (T)0;                                          \
+            const T *const *rq = rp + 3 * nrows * q;                                    \
+            /* this plane's elements writable from its start: the later planes too  \
+               when they follow it */                                               \
+            const int64_t room = (contiguous ? nplanes - q : 1) * nrows * wo;           \
+            for (int64_t r = 0; r < nrows; r++) {                                       \
+                VT prev[3] = {{0}, {0}, {0}}; /* column -1: the left padding */         \
+                T *o = out + q * out_cstride + r * wo;                                  \
+                for (int64_t c = 0; c + 1 < nch; c++)                                   \
+                    dw3s2_chunk_##SFX(0, rq + 3 * r, 2 * c * VL, prev, w, b, ma, mb,    \
+                                      o + c * VL, VL);                                  \
+                /* a last partial vector may spill into the rows after it (written \
+                   later) when it stays inside this call's rows */                    \
+                const int64_t nlast = r * wo + nch * VL <= room ? VL : wo - (nch - 1) * VL; \
+                dw3s2_chunk_##SFX(1, rq + 3 * r, clast, prev, w, b, ma, mb,             \
+                                  o + (nch - 1) * VL, nlast);                           \
+            }                                                                           \
         }                                                                               \
     }
 /* Depthwise KxK, stride 1, dilation 1, any horizontal padding pw,
@@ -705,12 +713,11 @@ static int pack_rows_f64(const double *src, int64_t ld, int64_t nl, int64_t K, i
         if (two)                                                                        \
             dw_store_##SFX(o1, &s1, n1);                                                \
     }                                                                                   \
-    static void dwi_rows_##SFX##_##K(int64_t nrows, int64_t wo, int64_t W, int64_t pw,  \
-                                     const T *const *rp, const T *wt, T bias, T *out)   \
+    static void dwi_rows_##SFX##_##K(int64_t nplanes, int64_t nrows, int64_t wo,       \
+                                     int64_t W, int64_t pw, const T *const *rp,         \
+                                     const T *wt, const T *bias, T *out,                \
+                                     int64_t out_cstride)                               \
     {                                                                                   \
-        VT wv[K * K];                                                                   \
-        for (int t = 0; t < K * K; t++)                                                 \
-            wv[t] = (VT){0} + wt[t];                                                    \
         const int64_t nch = (wo + VL - 1) / VL;                                         \
         /* chunks [lead, trail) need no mask; mk[] holds the others' in order */      \
         fc_vi_##SFX mk[FC_DWI_MAX_EDGE][K];                                             \
@@ -734,22 +741,32 @@ static int pack_rows_f64(const double *src, int64_t ld, int64_t nl, int64_t K, i
             }                                                                           \
             ne++;                                                                       \
         }                                                                               \
-        for (int64_t r = 0; r < nrows; r += 2) {                                        \
-            const int two = r + 1 < nrows;                                              \
-            T *o0 = out + r * wo, *o1 = o0 + wo;                                        \
-            const T *const *p = rp + r;                                                 \
-            for (int64_t c = nch - 1; c >= 0; c--) {                                    \
-                const int64_t col = c * VL - pw, oc = c * VL;                           \
-                /* lanes past wo: spill when it stays inside this call's rows */       \
-                const int64_t n0 = oc + VL <= (nrows - r) * wo ? VL : wo - oc;          \
-                const int64_t n1 = oc + VL <= (nrows - r - 1) * wo ? VL : wo - oc;      \
-                if (c >= lead && c < trail)                                             \
-                    dwi_chunk_##SFX##_##K(0, two, p, col, mk[0], wv, bias, o0 + oc, n0, \
-                                          o1 + oc, n1);                                 \
-                else                                                                    \
-                    dwi_chunk_##SFX##_##K(1, two, p, col,                               \
-                                          mk[c < lead ? c : lead + (c - trail)],        \
-                                          wv, bias, o0 + oc, n0, o1 + oc, n1);          \
+        const int contiguous = out_cstride == nrows * wo;                               \
+        for (int64_t q = 0; q < nplanes; q++) {                                         \
+            VT wv[K * K];                                                               \
+            for (int t = 0; t < K * K; t++)                                             \
+                wv[t] = (VT){0} + wt[K * K * q + t];                                    \
+            const T b = bias ? bias[q] : (T)0;                                          \
+            /* this plane's elements writable from its start: the later planes too  \
+               when they follow it */                                               \
+            const int64_t room = (contiguous ? nplanes - q : 1) * nrows * wo;           \
+            for (int64_t r = 0; r < nrows; r += 2) {                                    \
+                const int two = r + 1 < nrows;                                          \
+                T *o0 = out + q * out_cstride + r * wo, *o1 = o0 + wo;                  \
+                const T *const *p = rp + (nrows + K - 1) * q + r;                       \
+                for (int64_t c = nch - 1; c >= 0; c--) {                                \
+                    const int64_t col = c * VL - pw, oc = c * VL;                       \
+                    /* lanes past wo: spill when it stays inside the room */           \
+                    const int64_t n0 = r * wo + oc + VL <= room ? VL : wo - oc;         \
+                    const int64_t n1 = (r + 1) * wo + oc + VL <= room ? VL : wo - oc;   \
+                    if (c >= lead && c < trail)                                         \
+                        dwi_chunk_##SFX##_##K(0, two, p, col, mk[0], wv, b, o0 + oc, n0, \
+                                              o1 + oc, n1);                             \
+                    else                                                                \
+                        dwi_chunk_##SFX##_##K(1, two, p, col,                           \
+                                              mk[c < lead ? c : lead + (c - trail)],    \
+                                              wv, b, o0 + oc, n0, o1 + oc, n1);         \
+                }                                                                       \
             }                                                                           \
         }                                                                               \
     }

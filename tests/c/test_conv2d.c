@@ -130,6 +130,9 @@ static void edge_cases(int isa)
     e[ne++] = make_desc(1, 3, 4, 1, 3, 3, 3, 1, 1, 1, 3);      /* one column                  */
     e[ne++] = make_desc(1, 2, 5, 35, 2, 3, 3, 1, 3, 1, 2);     /* padding 3: whole zero taps  */
     e[ne++] = make_desc(1, 2, 3, 3, 2, 3, 3, 1, 0, 1, 2);      /* 3x3 image, unpadded         */
+    /* depthwise 3x3 in place, several small planes per kernel call */
+    e[ne++] = make_desc(1, 45, 6, 9, 45, 3, 3, 1, 1, 1, 45);   /* 45 planes: a partial run    */
+    e[ne++] = make_desc(2, 37, 7, 7, 37, 3, 3, 2, 1, 1, 37);   /* stride 2                    */
     /* depthwise 5x5: one-vector chunks right to left, tails spilling downwards */
     e[ne++] = make_desc(1, 3, 9, 37, 3, 5, 5, 1, 2, 1, 3);     /* partial last vector         */
     e[ne++] = make_desc(2, 2, 7, 16, 4, 5, 5, 1, 2, 1, 2);     /* whole vectors, multiplier 2 */
