@@ -29,10 +29,14 @@ def as_float_array(name, a):
 
 
 def result_dtype(*arrays):
-    dts = [a.dtype for a in arrays if a is not None]
-    if all(dt == dts[0] for dt in dts) and dts[0].isnative:  # the common case, cheaply
-        return dts[0]
-    return np.result_type(*dts)
+    dt = arrays[0].dtype
+    for a in arrays:  # the common case, cheaply: one native dtype throughout
+        if a is not None and a.dtype != dt:
+            break
+    else:
+        if dt.isnative:
+            return dt
+    return np.result_type(*[a.dtype for a in arrays if a is not None])
 
 
 def prepare(a, dtype):
