@@ -76,7 +76,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
         raise ValueError(
             f"channel mismatch: input has {C} channels, but weight {w.shape} with groups={groups} "
             f"expects {Cg * groups}")
-    V.check_bias("bias", b, O, f" for weight {w.shape}")
+    V.check_bias("bias", b, O, w.shape)
     sh, sw = V.pair("stride", stride, 1)
     dh, dw = V.pair("dilation", dilation, 1)
     (pt, pb), (pl, pr) = normalize_padding(padding, (kh, kw), (sh, sw), (dh, dw))

@@ -92,7 +92,7 @@ def deform_conv2d(input, offset, weight, bias=None, stride=1, padding=0, dilatio
         raise ValueError(
             f"out_channels={O} must be divisible by groups={groups} (groups = in_channels / "
             f"weight.shape[1]; input shape {x.shape}, weight shape {w.shape})")
-    V.check_bias("bias", b, O, f" for weight {w.shape}")
+    V.check_bias("bias", b, O, w.shape)
     sh, sw = V.pair("stride", stride, 1)
     ph, pw = V.pair("padding", padding, 0)
     dh, dw = V.pair("dilation", dilation, 1)

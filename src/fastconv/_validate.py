@@ -95,9 +95,11 @@ def num_threads(v):
     return min(v, MAX_THREADS)
 
 
-def check_bias(name, b, n, context=""):
-    """A bias (when given) must have shape (n,); `context` follows the shape in the message."""
+def check_bias(name, b, n, weight_shape=None):
+    """A bias (when given) must have shape (n,); the message names the weight's
+    shape when given (formatted only then: this runs on every call)."""
     if b is not None and b.shape != (n,):
+        context = "" if weight_shape is None else f" for weight {weight_shape}"
         raise ValueError(f"{name} must have shape ({n},){context}, got {b.shape}")
 
 
