@@ -584,10 +584,8 @@ static int pack_rows_f64(const double *src, int64_t ld, int64_t nl, int64_t K, i
  * 2*ow0) is deinterleaved in registers into the even columns E (tap 1) and the
  * odd ones O (tap 2); tap 0 is O moved up one lane, its first lane carried over
  * from the previous chunk (zero at the left edge, the padding).  Columns >= W
- * are masked to zero in the last chunk, which is the right padding.
- * Output row r = out + r*wo (rows back to back) from the input rows
- * rp[3r .. 3r+2] (column 0 of each, or a zero row for the vertical padding),
- * each readable for 2*VL*ceil(wo/VL) elements. */
+ * are masked to zero in the last chunk, which is the right padding.  Several
+ * channel planes per call; the row pointers and outputs as in ukernel.h. */
 #ifdef FC_UK_SHUFFLE
 #if FC_VBYTES == 64
 #define FC_L32 16
@@ -685,7 +683,8 @@ static int pack_rows_f64(const double *src, int64_t ld, int64_t nl, int64_t K, i
  * per call.  Output rows go in pairs sharing their K+1 input rows (each load
  * feeds a kernel row of both); each sum is split over even and odd input rows
  * for four independent FMA chains per vector.  Chunks run from the last to the
- * first, so a partial last vector may spill into the next row, written later.
+ * first, so a partial last vector may spill into the next row, written later
+ * (or the next plane's first row: several planes per call, see ukernel.h).
  * Instantiated for 3x3: 5x5 measured no faster than the panel path (its 25
  * weights leave too few registers). */
 #define FC_DEFINE_DWI(T, VT, VL, SFX, K)                                               \
