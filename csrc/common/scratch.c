@@ -84,7 +84,7 @@ void fc_scratch_put(fc_scratch_pool *pool, int thread, int slot, void *p)
         free64((unsigned char *)p);
 }
 
-int fc_scratch_free_all(void)
+int fc_release_scratch(void)
 {
     fc_scratch_pool *pool = fc_scratch_acquire();
     if (!pool)
@@ -97,9 +97,4 @@ int fc_scratch_free_all(void)
         }
     fc_scratch_release(pool);
     return 0;
-}
-
-int fc_release_scratch(void)
-{
-    return fc_scratch_free_all();
 }

@@ -8,9 +8,9 @@
  * process-wide pool: a call that finds the pool free takes it for its duration
  * (one atomic flag; a concurrent call uses malloc/free as before), and block
  * [thread][slot] grows to the largest size asked of it.  Blocks larger than
- * FC_SCRATCH_KEEP_MAX are never kept; fc_scratch_free_all() returns everything
- * (fastconv.release_memory()).  Built with AddressSanitizer nothing is kept, so
- * the sanitizer still sees each buffer's true size. */
+ * FC_SCRATCH_KEEP_MAX are never kept; fc_release_scratch() (fastconv.h)
+ * returns everything (fastconv.release_memory()).  Built with AddressSanitizer
+ * nothing is kept, so the sanitizer still sees each buffer's true size. */
 #ifndef FC_SCRATCH_H
 #define FC_SCRATCH_H
 
@@ -36,8 +36,5 @@ void fc_scratch_release(fc_scratch_pool *pool);
 void *fc_scratch_get(fc_scratch_pool *pool, int thread, int slot, size_t bytes);
 /* Gives back what fc_scratch_get returned (frees it unless the pool keeps it). */
 void fc_scratch_put(fc_scratch_pool *pool, int thread, int slot, void *p);
-/* Frees every kept block; returns 0, or -1 when a call holds the pool (nothing
-   freed then). */
-int fc_scratch_free_all(void);
 
 #endif

@@ -16,7 +16,7 @@
  *
  *  pixel-vector form (groups with few output channels)
  *     The same panel, read as vectors of consecutive output pixels; the
- *     micro-kernel broadcasts weights packed [c][tap][Og], starts its sums from
+ *     micro-kernel broadcasts weights packed [tap][c][Og], starts its sums from
  *     the bias and stores whole-vector tiles straight into NCHW output rows (a
  *     last vector past the row's end spills into the next row, written later).
  *
