@@ -79,6 +79,17 @@ FC_DEFINE_UK(double, fc_vd, FC_V64, f64)
 FC_DEFINE_DW_STORE(float, fc_vf, FC_V32, f32)
 FC_DEFINE_DW_STORE(double, fc_vd, FC_V64, f64)
 
+/* A depthwise channel's n weights broadcast to whole vectors: the row kernels
+ * keep them in registers for all of the channel's rows. */
+#define FC_DEFINE_DW_SPLAT(T, VT, SFX)                                                  \
+    FC_UK_INLINE void dw_splat_##SFX(VT *wv, const T *wt, int n)                        \
+    {                                                                                   \
+        for (int t = 0; t < n; t++)                                                     \
+            wv[t] = (VT){0} + wt[t];                                                    \
+    }
+FC_DEFINE_DW_SPLAT(float, fc_vf, f32)
+FC_DEFINE_DW_SPLAT(double, fc_vd, f64)
+
 /* Lanes row rr of a group of R rows (rows r.. of the call's nrows) may store in
  * its last chunk (nv pixels after `full`; whole vectors end at vend): rows
  * packed back to back (out_pitch == wo), a row's last vector may spill into the
@@ -256,8 +267,7 @@ static inline int64_t dw_tail_lanes(int64_t r, int rr, int R, int64_t nrows, int
     {                                                                                   \
         (void)ntap; /* always NT */                                                     \
         VT wv[NT];                                                                      \
-        for (int t = 0; t < NT; t++)                                                    \
-            wv[t] = (VT){0} + wt[t];                                                    \
+        dw_splat_##SFX(wv, wt, NT);                                                     \
         for (int64_t r = 0; r < nrows; r += 2) {                                        \
             const T *p[NT];                                                             \
             for (int t = 0; t < NT; t++)                                                \
@@ -306,8 +316,7 @@ static inline int64_t dw_tail_lanes(int64_t r, int rr, int R, int64_t nrows, int
     {                                                                                   \
         (void)ntap; /* always NT */                                                     \
         VT wv[NT];                                                                      \
-        for (int t = 0; t < NT; t++)                                                    \
-            wv[t] = (VT){0} + wt[t];                                                    \
+        dw_splat_##SFX(wv, wt, NT);                                                     \
         /* 5x5: one vector per chunk -- the 25 weights and the sums then fit the  \
            registers (two vectors spilled: 0.166 -> 0.143 ms on 240x28x28); the   \
            chunks run right to left, so a row's partial last vector may spill into \
@@ -655,8 +664,7 @@ static int pack_rows_f64(const double *src, int64_t ld, int64_t nl, int64_t K, i
         const int contiguous = out_cstride == nrows * wo;                               \
         for (int64_t q = 0; q < nplanes; q++) {                                         \
             VT w[9];                                                                    \
-            for (int t = 0; t < 9; t++)                                                 \
-                w[t] = (VT){0} + wt[9 * q + t];                                         \
+            dw_splat_##SFX(w, wt + 9 * q, 9);                                           \
             const T b = bias ? bias[q] : (T)0;                                          \
             const T *const *rq = rp + 3 * nrows * q;                                    \
             /* this plane's elements writable from its start: the later planes too  \
@@ -743,8 +751,7 @@ static int pack_rows_f64(const double *src, int64_t ld, int64_t nl, int64_t K, i
         const int contiguous = out_cstride == nrows * wo;                               \
         for (int64_t q = 0; q < nplanes; q++) {                                         \
             VT wv[K * K];                                                               \
-            for (int t = 0; t < K * K; t++)                                             \
-                wv[t] = (VT){0} + wt[K * K * q + t];                                    \
+            dw_splat_##SFX(wv, wt + K * K * q, K * K);                                  \
             const T b = bias ? bias[q] : (T)0;                                          \
             /* this plane's elements writable from its start: the later planes too  \
                when they follow it */                                               \
