@@ -677,6 +677,103 @@ static int FN(conv2d_depthwise_inplace)(const fc_conv2d_desc *d, const fc_conv2d
     return err;
 }
 
+/* Depthwise on channel vectors (fc_dwc_applies; the dwc kernels in ukernel.h):
+ * a work item is (image, block of V channels, band of output rows).  The band's
+ * input rows are transposed into a per-thread panel of pixel vectors whose
+ * padding is zero pixels, the dwc kernel computes the band as pixel vectors, and
+ * these are transposed back into the channels' NCHW output planes.  Weights and
+ * biases are packed once per call, one vector per tap and block. */
+static int FN(conv2d_depthwise_cvec)(const fc_conv2d_desc *d, const T *x, const T *w,
+                                     const T *bias, T *y, int nthreads,
+                                     const fc_ukernel_set *ks)
+{
+    const int64_t V = sizeof(T) == 4 ? ks->vlen_f32 : ks->vlen_f64;
+    const int64_t C = d->c, H = d->h, W = d->w, ho = d->ho, wo = d->wo;
+    const int64_t k = d->kh, s = d->stride_h, taps = k * k, nblk = cdiv(C, V);
+    /* panel columns: input column t - pad_w at column t; room for every input
+       column (pack writes them all) and every column the kernel reads */
+    const int64_t Wa = imax((wo - 1) * s + k, d->pad_w + W), pitch = Wa * V;
+    /* output rows per band: a panel of ~256 KB (measured against 64 and 16: the
+       steps below keep the rows in use in L1 anyway, and fewer bands transpose
+       fewer shared rows twice), while leaving 4 items per thread */
+    const int64_t row_bytes = s * Wa * V * (int64_t)sizeof(T);
+    int64_t band = imax(1, imin(ho, ((int64_t)256 << 10) / row_bytes));
+    const int nt_want = fc_resolve_threads(nthreads, d->n * nblk * ho);
+    while (band > 1 && d->n * nblk * cdiv(ho, band) < 4 * (int64_t)nt_want)
+        band = cdiv(band, 2);
+    const int64_t nband = cdiv(ho, band), items = d->n * nblk * nband;
+    const int64_t prows = (band - 1) * s + k;
+    /* output rows per step (below): at least 2V output pixels and V new input
+       pixels, so the transposes run on whole vectors */
+    const int64_t G = imin(band, imax(cdiv(2 * V, wo), cdiv(V, s * W)));
+    int err = FC_OK;
+    fc_scratch_pool *pool = fc_scratch_acquire();
+    /* [blk][taps + 1][V]: the taps' weights, then the biases */
+    T *wp = (T *)fc_scratch_get(pool, 0, FC_SLOT_WEIGHTS,
+                                (size_t)(nblk * (taps + 1) * V) * sizeof(T));
+    if (!wp) {
+        fc_scratch_release(pool);
+        return FC_ENOMEM;
+    }
+    for (int64_t b = 0; b < nblk; b++)
+        for (int64_t t = 0; t <= taps; t++)
+            for (int64_t l = 0; l < V; l++) {
+                const int64_t c = b * V + l;
+                wp[(b * (taps + 1) + t) * V + l] =
+                    c >= C ? (T)0 : t < taps ? w[c * taps + t] : bias ? bias[c] : (T)0;
+            }
+    const int nt = fc_resolve_threads(nthreads, items);
+    const int64_t sched_chunk = fc_sched_chunk(items, nt);
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt)
+#endif
+    {
+        const int tid = fc_thread_id();
+        T *panel = (T *)fc_scratch_get(pool, tid, FC_SLOT_PANEL, (size_t)(prows * pitch) * sizeof(T));
+        T *ob = (T *)fc_scratch_get(pool, tid, FC_SLOT_TILE, (size_t)(G * wo * V) * sizeof(T));
+        if (panel && ob) /* the padding columns are never written again */
+            memset(panel, 0, (size_t)(prows * pitch) * sizeof(T));
+        else
+            fc_set_error(&err, FC_ENOMEM);
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, sched_chunk)
+#endif
+        for (int64_t it = 0; it < items; it++) {
+            if (!panel || !ob)
+                continue;
+            const int64_t n = it / (nblk * nband), b = it % nblk, oy0 = it / nblk % nband * band;
+            const int64_t nr = imin(band, ho - oy0), c0 = b * V, nc = imin(V, C - c0);
+            /* panel row r holds input row iy0 + r; rows [lo, hi) are in the image */
+            const int64_t iy0 = oy0 * s - d->pad_h, pr = (nr - 1) * s + k;
+            const int64_t lo = imin(pr, imax(0, -iy0)), hi = imax(lo, imin(pr, H - iy0));
+            for (int64_t r = 0; r < pr; r++)
+                if (r < lo || r >= hi)
+                    memset(panel + r * pitch, 0, (size_t)pitch * sizeof(T));
+            /* G output rows at a time: the input rows they add are transposed in,
+               computed and transposed out while all of it is in L1 (and the
+               loads of one step overlap the FMAs of another) */
+            const T *wb = wp + b * (taps + 1) * V;
+            const int64_t xoff = ((n * C + c0) * H + iy0) * W; /* + done * W >= 0 */
+            T *yb = y + ((n * C + c0) * ho + oy0) * wo;
+            int64_t done = lo; /* panel rows [lo, done) hold their input row */
+            for (int64_t r0 = 0; r0 < nr; r0 += G) {
+                const int64_t g = imin(G, nr - r0), need = imin(hi, (r0 + g - 1) * s + k);
+                if (need > done)
+                    ks->KS(dwc_pack)(x + (xoff + done * W), H * W, nc, (need - done) * W, W,
+                                     panel + done * pitch + d->pad_w * V, pitch);
+                done = imax(done, need);
+                ks->KS(dwc_rows)(g, wo, k, s, panel + r0 * s * pitch, pitch, wb, wb + taps * V, ob);
+                ks->KS(dwc_unpack)(ob, g * wo, yb + r0 * wo, ho * wo, nc);
+            }
+        }
+        fc_scratch_put(pool, tid, FC_SLOT_PANEL, panel);
+        fc_scratch_put(pool, tid, FC_SLOT_TILE, ob);
+    }
+    fc_scratch_put(pool, 0, FC_SLOT_WEIGHTS, wp);
+    fc_scratch_release(pool);
+    return err;
+}
+
 /* 1x1, unit stride, no padding, NCHW: per image and group a GEMM
  * Y[Og][HW] = W[Og][Cg] x X[Cg][HW], blocked the way GEMM libraries do it: for a
  * block of pixels (all channels, sized for L2), each tile of output channels (its
@@ -813,6 +910,8 @@ int FN(fc_conv2d)(const fc_conv2d_desc *d, const T *x, const T *w, const T *bias
         return rc;
     if (pl.direct)
         return FN(conv2d_pointwise)(d, &pl, x, w, bias, y, nthreads, ks);
+    if (pl.pixel_form && fc_dwc_applies(d, ks, (int)sizeof(T)))
+        return FN(conv2d_depthwise_cvec)(d, x, w, bias, y, nthreads, ks);
     fc_dw_inplace_t ip;
     if (pl.pixel_form && d->c == d->groups && fc_dw_inplace_geometry(d, &pl, ks, (int)sizeof(T), &ip))
         return FN(conv2d_depthwise_inplace)(d, &pl, &ip, x, w, bias, y, nthreads, ks);

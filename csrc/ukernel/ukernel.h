@@ -84,6 +84,53 @@ typedef void (*fc_dwi_f64)(int64_t nplanes, int64_t nrows, int64_t wo, int64_t w
                            double *out, int64_t out_cstride);
 #define FC_DWI_MAX_EDGE 6
 
+/* Depthwise on channel vectors (dwc): V channels of one image as pixel vectors.
+ *   pack: pixels f < npix (f = r*w + x) of channels c < nc (channel c at
+ *     src + c*cstride) -> the V-vector at dst + r*dst_pitch + x*V (lanes past
+ *     nc: don't care);
+ *   rows: nrows output rows of wo pixels, stride s (both ways), a k x k kernel,
+ *     from a panel of pixel vectors (row pitch `pitch` elements; output row r,
+ *     column ox reads panel row r*s + i, column ox*s + j for tap (i, j)) with
+ *     weights w[(i*k + j)*V + lane] and bias[lane], into out[(r*wo + ox)*V + lane];
+ *     returns 0 (doing nothing) where fc_dwc_width is 0 or k, s not in {3, 5},
+ *     {1, 2};
+ *   unpack: the pixel vectors src[f*V ...] for f < npix -> lanes c < nc at
+ *     dst + c*cstride + f. */
+typedef void (*fc_dwc_pack_f32)(const float *src, int64_t cstride, int64_t nc, int64_t npix,
+                                int64_t w, float *dst, int64_t dst_pitch);
+typedef void (*fc_dwc_pack_f64)(const double *src, int64_t cstride, int64_t nc, int64_t npix,
+                                int64_t w, double *dst, int64_t dst_pitch);
+typedef int (*fc_dwc_rows_f32)(int64_t nrows, int64_t wo, int64_t k, int64_t s,
+                               const float *panel, int64_t pitch, const float *w,
+                               const float *bias, float *out);
+typedef int (*fc_dwc_rows_f64)(int64_t nrows, int64_t wo, int64_t k, int64_t s,
+                               const double *panel, int64_t pitch, const double *w,
+                               const double *bias, double *out);
+typedef void (*fc_dwc_unpack_f32)(const float *src, int64_t npix, float *dst, int64_t cstride,
+                                  int64_t nc);
+typedef void (*fc_dwc_unpack_f64)(const double *src, int64_t npix, double *dst,
+                                  int64_t cstride, int64_t nc);
+
+/* Output pixels per dwc chunk for a k x k kernel, stride s, rows of wo pixels:
+ * of the widths compiled (16 and 14 only in `wide` sets, those with 32 vector
+ * registers), the one with the least work per row -- each chunk's FMAs plus
+ * its loads, a last chunk overlapping the one before; 0 when wo < 4. */
+static inline int fc_dwc_width(int64_t k, int64_t s, int64_t wo, int wide)
+{
+    static const int widths[5] = {16, 14, 8, 7, 4};
+    int best = 0;
+    int64_t best_cost = 0;
+    for (int i = wide ? 0 : 2; i < 5; i++) {
+        const int64_t cw = widths[i];
+        const int64_t cost = (wo + cw - 1) / cw * (cw * k + (cw - 1) * s + k);
+        if (cw <= wo && (best == 0 || cost < best_cost)) {
+            best = (int)cw;
+            best_cost = cost;
+        }
+    }
+    return best;
+}
+
 typedef struct fc_ukernel_set {
     const char *name;
     int vlen_f32, vlen_f64;  /* SIMD lanes per vector                        */
@@ -110,6 +157,13 @@ typedef struct fc_ukernel_set {
     fc_dw3x3s2p1_f64 dw3x3s2p1_f64;
     fc_dwi_f32 dwi3_f32;
     fc_dwi_f64 dwi3_f64;
+    int dwc_wide; /* see fc_dwc_width */
+    fc_dwc_pack_f32 dwc_pack_f32;
+    fc_dwc_pack_f64 dwc_pack_f64;
+    fc_dwc_unpack_f32 dwc_unpack_f32;
+    fc_dwc_unpack_f64 dwc_unpack_f64;
+    fc_dwc_rows_f32 dwc_rows_f32;
+    fc_dwc_rows_f64 dwc_rows_f64;
     /* Rows of conv2d's input panels, with this ISA's vectors: for r < nrows,
        row = dst + r*dst_pitch gets zeros in [0, tlo) and [thi, len) and
        row[t] = src[r*src_pitch + (t - tlo)*stride] in between (stride 1 and 2

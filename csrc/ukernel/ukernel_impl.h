@@ -17,6 +17,9 @@
 
 #define FC_V32 (FC_VBYTES / 4)
 #define FC_V64 (FC_VBYTES / 8)
+/* the dwc kernels' 16- and 14-pixel chunks need 32 vector registers (with the
+   K weights of a kernel row and the loaded pixel) */
+#define FC_DWC_WIDE (FC_MAX_ACC >= 24)
 
 typedef float fc_vf __attribute__((vector_size(FC_VBYTES)));
 typedef double fc_vd __attribute__((vector_size(FC_VBYTES)));
@@ -780,11 +783,194 @@ FC_DEFINE_DW3X3S2P1(float, fc_vf, FC_V32, FC_L32, f32)
 FC_DEFINE_DW3X3S2P1(double, fc_vd, FC_V64, FC_L64, f64)
 FC_DEFINE_DWI(float, fc_vf, FC_V32, f32, 3)
 FC_DEFINE_DWI(double, fc_vd, FC_V64, f64, 3)
+
+/* Depthwise on channel vectors ("dwc", see ukernel.h): V channels of an image at
+ * a time as pixel vectors, so that every load is one aligned vector.  The
+ * width-vector kernels above load unaligned vectors, which split cache lines
+ * (about two cycles each on the machines measured), and waste lanes when a row
+ * is not a multiple of V wide; here each loaded pixel feeds up to K of a
+ * chunk's CW accumulators.  The transposes between NCHW planes and pixel
+ * vectors are VxV register transposes: log2(V) rounds of two-vector shuffles
+ * that swap HxH blocks (FC_TRA/FC_TRB_<V>_<H>: the lanes of rows i and i+H). */
+#define FC_TRA_2_1 0, 2
+#define FC_TRB_2_1 1, 3
+#define FC_TRA_4_2 0, 1, 4, 5
+#define FC_TRB_4_2 2, 3, 6, 7
+#define FC_TRA_4_1 0, 4, 2, 6
+#define FC_TRB_4_1 1, 5, 3, 7
+#define FC_TRA_8_4 0, 1, 2, 3, 8, 9, 10, 11
+#define FC_TRB_8_4 4, 5, 6, 7, 12, 13, 14, 15
+#define FC_TRA_8_2 0, 1, 8, 9, 4, 5, 12, 13
+#define FC_TRB_8_2 2, 3, 10, 11, 6, 7, 14, 15
+#define FC_TRA_8_1 0, 8, 2, 10, 4, 12, 6, 14
+#define FC_TRB_8_1 1, 9, 3, 11, 5, 13, 7, 15
+#define FC_TRA_16_8 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23
+#define FC_TRB_16_8 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31
+#define FC_TRA_16_4 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27
+#define FC_TRB_16_4 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31
+#define FC_TRA_16_2 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29
+#define FC_TRB_16_2 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31
+#define FC_TRA_16_1 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30
+#define FC_TRB_16_1 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31
+#define FC_TR_STAGE(VT, r, NL, H)                                                      \
+    _Pragma("GCC unroll 16") for (int i_ = 0; i_ < NL; i_++) if (!(i_ & H)) {           \
+        const VT a_ = r[i_], b_ = r[i_ + H];                                            \
+        r[i_] = __builtin_shufflevector(a_, b_, FC_TRA_##NL##_##H);                     \
+        r[i_ + H] = __builtin_shufflevector(a_, b_, FC_TRB_##NL##_##H);                 \
+    }
+#define FC_TR_16(VT, r)                                                                 \
+    FC_TR_STAGE(VT, r, 16, 8) FC_TR_STAGE(VT, r, 16, 4) FC_TR_STAGE(VT, r, 16, 2)       \
+    FC_TR_STAGE(VT, r, 16, 1)
+#define FC_TR_8(VT, r) FC_TR_STAGE(VT, r, 8, 4) FC_TR_STAGE(VT, r, 8, 2) FC_TR_STAGE(VT, r, 8, 1)
+#define FC_TR_4(VT, r) FC_TR_STAGE(VT, r, 4, 2) FC_TR_STAGE(VT, r, 4, 1)
+#define FC_TR_2(VT, r) FC_TR_STAGE(VT, r, 2, 1)
+#define FC_TR_(NL, VT, r) FC_TR_##NL(VT, r)
+#define FC_TR(NL, VT, r) FC_TR_(NL, VT, r)
+#define FC_DEFINE_DWC(T, VT, VL, NL, SFX)                                               \
+    FC_UK_INLINE void dwc_transpose_##SFX(VT *r) { FC_TR(NL, VT, r) }                   \
+    /* FULL: all V channels, addressed from src (the pointers of a partial block, \
+       its lanes past nc repeating the last channel, would not stay in registers) */ \
+    FC_UK_INLINE void dwc_pack_body_##SFX(const int FULL, const T *src, int64_t cstride, \
+                                          const T *const *sp, int64_t npix, int64_t w,  \
+                                          T *dst, int64_t dst_pitch)                    \
+    {                                                                                   \
+        int64_t r = 0, x = 0; /* pixel f's row and column */                           \
+        for (int64_t f = 0; f < npix; f += VL) {                                        \
+            if (f + VL > npix) { /* the last chunk overlaps the one before */           \
+                f = npix - VL;                                                          \
+                r = f / w;                                                              \
+                x = f - r * w;                                                          \
+            }                                                                           \
+            VT v[VL];                                                                   \
+            _Pragma("GCC unroll 16") for (int c = 0; c < VL; c++)                       \
+                memcpy(&v[c], (FULL ? src + c * cstride : sp[c]) + f, sizeof v[c]);     \
+            dwc_transpose_##SFX(v);                                                     \
+            _Pragma("GCC unroll 16") for (int i = 0; i < VL; i++) {                     \
+                memcpy(dst + r * dst_pitch + x * VL, &v[i], sizeof v[i]);               \
+                if (++x == w) {                                                         \
+                    x = 0;                                                              \
+                    r++;                                                                \
+                }                                                                       \
+            }                                                                           \
+        }                                                                               \
+    }                                                                                   \
+    static void dwc_pack_##SFX(const T *src, int64_t cstride, int64_t nc, int64_t npix,  \
+                               int64_t w, T *dst, int64_t dst_pitch)                    \
+    {                                                                                   \
+        const T *sp[VL]; /* lanes past nc repeat the last channel (never stored) */    \
+        for (int c = 0; c < VL; c++)                                                    \
+            sp[c] = src + (c < nc ? c : nc - 1) * cstride;                              \
+        if (npix < VL) {                                                                \
+            for (int64_t f = 0; f < npix; f++)                                          \
+                for (int c = 0; c < VL; c++)                                            \
+                    dst[f / w * dst_pitch + f % w * VL + c] = sp[c][f];                 \
+        } else if (nc == VL) {                                                          \
+            dwc_pack_body_##SFX(1, src, cstride, sp, npix, w, dst, dst_pitch);          \
+        } else {                                                                        \
+            dwc_pack_body_##SFX(0, src, cstride, sp, npix, w, dst, dst_pitch);          \
+        }                                                                               \
+    }                                                                                   \
+    static void dwc_unpack_##SFX(const T *src, int64_t npix, T *dst, int64_t cstride,    \
+                                 int64_t nc)                                            \
+    {                                                                                   \
+        if (npix < VL) {                                                                \
+            for (int64_t f = 0; f < npix; f++)                                          \
+                for (int64_t c = 0; c < nc; c++)                                        \
+                    dst[c * cstride + f] = src[f * VL + c];                             \
+            return;                                                                     \
+        }                                                                               \
+        for (int64_t f = 0; f < npix; f += VL) {                                        \
+            const int64_t fs = f + VL <= npix ? f : npix - VL;                          \
+            VT v[VL];                                                                   \
+            _Pragma("GCC unroll 16") for (int i = 0; i < VL; i++)                       \
+                memcpy(&v[i], src + (fs + i) * VL, sizeof v[i]);                        \
+            dwc_transpose_##SFX(v);                                                     \
+            _Pragma("GCC unroll 16") for (int c = 0; c < VL; c++)                       \
+                if (c < nc)                                                             \
+                    memcpy(dst + c * cstride + fs, &v[c], sizeof v[c]);                 \
+        }                                                                               \
+    }                                                                                   \
+    /* CW output pixels of one row: kernel row by kernel row, each panel pixel  \
+       j of the row is loaded once and feeds accumulator (j - kx)/S for every  \
+       tap kx it is under */                                                   \
+    FC_UK_INLINE void dwc_chunk_##SFX(const int K, const int S, const int CW, const T *p,  \
+                                      int64_t pitch, const T *w, VT bias, T *o)         \
+    {                                                                                   \
+        VT acc[16], v, wk[5];                                                           \
+        _Pragma("GCC unroll 16") for (int i = 0; i < CW; i++) acc[i] = bias;            \
+        _Pragma("GCC unroll 5") for (int ky = 0; ky < K; ky++) {                        \
+            _Pragma("GCC unroll 5") for (int kx = 0; kx < K; kx++)                      \
+                memcpy(&wk[kx], w + (ky * K + kx) * VL, sizeof wk[kx]);                 \
+            _Pragma("GCC unroll 40") for (int j = 0; j < (CW - 1) * S + K; j++) {       \
+                memcpy(&v, p + ky * pitch + j * VL, sizeof v);                          \
+                _Pragma("GCC unroll 5") for (int kx = 0; kx < K; kx++) {                \
+                    const int d = j - kx;                                               \
+                    if (d >= 0 && d % S == 0 && d / S < CW)                             \
+                        acc[d / S] += v * wk[kx];                                       \
+                }                                                                       \
+            }                                                                           \
+        }                                                                               \
+        _Pragma("GCC unroll 16") for (int i = 0; i < CW; i++)                           \
+            memcpy(o + i * VL, &acc[i], sizeof acc[i]);                                 \
+    }
+/* all rows of one (kernel, stride, chunk width): the last chunk of a row
+   overlaps the one before when CW does not divide wo */
+#define FC_DEFINE_DWC_ROWS(T, VT, VL, SFX, K, S, CW)                                    \
+    static void dwc_rows_##SFX##_##K##_##S##_##CW(int64_t nrows, int64_t wo, const T *panel, \
+                                                  int64_t pitch, const T *w, const T *bias, \
+                                                  T *out)                               \
+    {                                                                                   \
+        VT bv;                                                                          \
+        memcpy(&bv, bias, sizeof bv);                                                   \
+        for (int64_t r = 0; r < nrows; r++)                                             \
+            for (int64_t xc = 0; xc < wo; xc += CW) {                                   \
+                const int64_t x0 = xc + CW <= wo ? xc : wo - CW;                        \
+                dwc_chunk_##SFX(K, S, CW, panel + (r * S * pitch + x0 * S * VL), pitch, w, bv, \
+                                out + (r * wo + x0) * VL);                              \
+            }                                                                           \
+    }
+#define FC_DWC_FOR_NARROW(X, SFX)                                                       \
+    X(SFX, 3, 1, 8) X(SFX, 3, 1, 7) X(SFX, 3, 1, 4) X(SFX, 3, 2, 8) X(SFX, 3, 2, 7)      \
+    X(SFX, 3, 2, 4) X(SFX, 5, 1, 8) X(SFX, 5, 1, 7) X(SFX, 5, 1, 4) X(SFX, 5, 2, 8)      \
+    X(SFX, 5, 2, 7) X(SFX, 5, 2, 4)
+#if FC_DWC_WIDE
+#define FC_DWC_FOR(X, SFX)                                                              \
+    FC_DWC_FOR_NARROW(X, SFX)                                                           \
+    X(SFX, 3, 1, 16) X(SFX, 3, 1, 14) X(SFX, 3, 2, 16) X(SFX, 3, 2, 14) X(SFX, 5, 1, 16) \
+    X(SFX, 5, 1, 14) X(SFX, 5, 2, 16) X(SFX, 5, 2, 14)
+#else
+#define FC_DWC_FOR(X, SFX) FC_DWC_FOR_NARROW(X, SFX)
+#endif
+#define FC_DWC_ROWS_F32(SFX, K, S, CW) FC_DEFINE_DWC_ROWS(float, fc_vf, FC_V32, SFX, K, S, CW)
+#define FC_DWC_ROWS_F64(SFX, K, S, CW) FC_DEFINE_DWC_ROWS(double, fc_vd, FC_V64, SFX, K, S, CW)
+#define FC_DWC_CASE(SFX, K, S, CW)                                                      \
+    case K * 1000 + S * 100 + CW:                                                       \
+        dwc_rows_##SFX##_##K##_##S##_##CW(nrows, wo, panel, pitch, w, bias, out);       \
+        return 1;
+#define FC_DEFINE_DWC_DISPATCH(T, SFX)                                                  \
+    static int dwc_rows_##SFX(int64_t nrows, int64_t wo, int64_t k, int64_t s,          \
+                              const T *panel, int64_t pitch, const T *w, const T *bias, \
+                              T *out)                                                   \
+    {                                                                                   \
+        switch (k * 1000 + s * 100 + fc_dwc_width(k, s, wo, FC_DWC_WIDE)) {             \
+            FC_DWC_FOR(FC_DWC_CASE, SFX)                                                \
+        default:                                                                        \
+            return 0;                                                                   \
+        }                                                                               \
+    }
+FC_DEFINE_DWC(float, fc_vf, FC_V32, FC_L32, f32)
+FC_DEFINE_DWC(double, fc_vd, FC_V64, FC_L64, f64)
+FC_DWC_FOR(FC_DWC_ROWS_F32, f32)
+FC_DWC_FOR(FC_DWC_ROWS_F64, f64)
+FC_DEFINE_DWC_DISPATCH(float, f32)
+FC_DEFINE_DWC_DISPATCH(double, f64)
+#define FC_DWC(NAME, SFX) dwc_##NAME##_##SFX
 #define FC_DW3X3S2P1(SFX) dw3x3s2p1_rows_##SFX
 #define FC_DWI(SFX, K) dwi_rows_##SFX##_##K
 #else
 #define FC_DW3X3S2P1(SFX) NULL /* no vector shuffles: conv2d uses its panel path */
 #define FC_DWI(SFX, K) NULL
+#define FC_DWC(NAME, SFX) NULL
 #endif
 
 /* FMA peak probe: FC_MAX_ACC independent chains, enough to cover the FMA
@@ -852,6 +1038,13 @@ const fc_ukernel_set FC_SET = {
     .dw3x3s2p1_f64 = FC_DW3X3S2P1(f64),
     .dwi3_f32 = FC_DWI(f32, 3),
     .dwi3_f64 = FC_DWI(f64, 3),
+    .dwc_wide = FC_DWC_WIDE,
+    .dwc_pack_f32 = FC_DWC(pack, f32),
+    .dwc_pack_f64 = FC_DWC(pack, f64),
+    .dwc_unpack_f32 = FC_DWC(unpack, f32),
+    .dwc_unpack_f64 = FC_DWC(unpack, f64),
+    .dwc_rows_f32 = FC_DWC(rows, f32),
+    .dwc_rows_f64 = FC_DWC(rows, f64),
     .pack_rows_f32 = pack_rows_f32,
     .pack_rows_f64 = pack_rows_f64,
     .panel_rows2_f32 = panel_rows2_f32,

@@ -97,7 +97,7 @@ static fc_conv2d_desc make_desc(int64_t n, int64_t c, int64_t h, int64_t w, int6
  * with and without bias. */
 static void edge_cases(int isa)
 {
-    fc_conv2d_desc e[40];
+    fc_conv2d_desc e[48];
     int ne = 0;
     e[ne++] = make_desc(1, 3, 1, 1, 5, 1, 1, 1, 0, 1, 1);      /* 1x1 image, 1x1 kernel       */
     e[ne++] = make_desc(1, 3, 1, 1, 5, 3, 3, 1, 1, 1, 1);      /* 1x1 image, padded 3x3       */
@@ -136,6 +136,13 @@ static void edge_cases(int isa)
     /* depthwise 5x5: one-vector chunks right to left, tails spilling downwards */
     e[ne++] = make_desc(1, 3, 9, 37, 3, 5, 5, 1, 2, 1, 3);     /* partial last vector         */
     e[ne++] = make_desc(2, 2, 7, 16, 4, 5, 5, 1, 2, 1, 2);     /* whole vectors, multiplier 2 */
+    /* depthwise on channel vectors: blocks of V channels through pixel-vector panels */
+    e[ne++] = make_desc(1, 20, 7, 7, 20, 5, 5, 1, 2, 1, 20);   /* a partial channel block    */
+    e[ne++] = make_desc(2, 17, 3, 30, 17, 5, 5, 2, 2, 1, 17);  /* stride 2, last chunk overlaps */
+    e[ne++] = make_desc(1, 5, 1, 4, 5, 3, 3, 1, 1, 1, 5);      /* fewer pixels than a vector  */
+    e[ne++] = make_desc(1, 16, 14, 14, 16, 3, 3, 1, 1, 1, 16); /* one whole block             */
+    e[ne] = make_desc(1, 6, 9, 9, 6, 5, 5, 1, 2, 1, 6);        /* implicit bottom/right pad   */
+    e[ne].ho = 10; e[ne].wo = 11; ne++;
     /* implicit bottom/right padding (padding='same' with an even kernel) */
     e[ne] = make_desc(1, 3, 6, 9, 4, 4, 2, 1, 1, 1, 1);
     e[ne].ho = 6; e[ne].wo = 9; ne++;
