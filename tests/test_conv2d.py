@@ -210,14 +210,15 @@ def test_depthwise_3x3_read_in_place(isa, n, c, mult, h, w, s2, stride_h, pad, p
 @given(n=st.integers(0, 3), c=st.integers(1, 40), k=st.sampled_from([3, 5]), s=st.sampled_from([1, 2]),
        h=st.integers(1, 40), w=st.integers(1, 40), pad_h=st.integers(0, 4), pad_w=st.integers(0, 4),
        dtype=st.sampled_from([np.float32, np.float64]), bias=st.booleans(), nonfinite=st.booleans(),
-       num_threads=st.sampled_from([1, 2]), seed=st.integers(0, 2**32 - 1))
+       nhwc=st.booleans(), num_threads=st.sampled_from([1, 2]), seed=st.integers(0, 2**32 - 1))
 def test_depthwise_channel_vectors(isa, n, c, k, s, h, w, pad_h, pad_w, dtype, bias, nonfinite,
-                                   num_threads, seed):
+                                   nhwc, num_threads, seed):
     """The depthwise kernels on channel vectors (3x3 and 5x5, stride 1 and 2):
-    blocks of V channels transposed into a panel of pixel vectors and back.  Any
-    channel count (a partial last block), planes narrower than a vector (the
-    transposes' scalar edge), rows whose last chunk overlaps the one before,
-    padding up to and past the kernel, NaN/Inf, empty batches."""
+    blocks of V channels transposed (NCHW) or copied (NHWC) into a panel of
+    pixel vectors and back.  Any channel count (a partial last block), planes
+    narrower than a vector (the transposes' scalar edge), rows whose last chunk
+    overlaps the one before, padding up to and past the kernel, NaN/Inf, empty
+    batches."""
     pad_h, pad_w = min(pad_h, k - 1), min(pad_w, k - 1)
     h, w = max(h, k - 2 * pad_h), max(w, k - 2 * pad_w)
     rng = np.random.default_rng(seed)
@@ -228,7 +229,10 @@ def test_depthwise_channel_vectors(isa, n, c, k, s, h, w, pad_h, pad_w, dtype, b
         x[rng.integers(n), rng.integers(c), rng.integers(h), rng.integers(w)] = np.nan
         x[rng.integers(n), rng.integers(c), rng.integers(h), rng.integers(w)] = -np.inf
         wt[rng.integers(c), 0, rng.integers(k), rng.integers(k)] = np.inf
-    check(x, wt, b, stride=s, padding=(pad_h, pad_w), groups=c, num_threads=num_threads)
+    if nhwc:
+        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+    check(x, wt, b, stride=s, padding=(pad_h, pad_w), groups=c, num_threads=num_threads,
+          layout="NHWC" if nhwc else "NCHW")
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -241,12 +245,16 @@ def test_depthwise_channel_vectors(isa, n, c, k, s, h, w, pad_h, pad_w, dtype, b
     ((1, 33, 14, 14), 3, dict(stride=2, padding=1)),
     ((2, 19, 4, 4), 3, dict(padding=1)),             # planes of fewer pixels than a vector
 ])
-def test_depthwise_channel_vectors_shapes(isa, rng, dtype, xs, k, kw):
-    """Layer-like shapes on the channel-vector path, equal across thread counts."""
+@pytest.mark.parametrize("layout", ["NCHW", "NHWC"])
+def test_depthwise_channel_vectors_shapes(isa, rng, dtype, xs, k, kw, layout):
+    """Layer-like shapes on the channel-vector path, equal across thread counts
+    and layouts."""
     c = xs[1]
     x, w, b = random_array(rng, xs, dtype), random_array(rng, (c, 1, k, k), dtype), random_array(rng, (c,), dtype)
-    y1 = check(x, w, b, groups=c, num_threads=1, **kw)
-    np.testing.assert_array_equal(fastconv.conv2d(x, w, b, groups=c, num_threads=2, **kw), y1)
+    if layout == "NHWC":
+        x = x.transpose(0, 2, 3, 1)  # a view: the API makes it contiguous
+    y1 = check(x, w, b, groups=c, num_threads=1, layout=layout, **kw)
+    np.testing.assert_array_equal(fastconv.conv2d(x, w, b, groups=c, num_threads=2, layout=layout, **kw), y1)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

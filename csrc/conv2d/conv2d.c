@@ -306,7 +306,7 @@ int fc_dw_inplace_geometry(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
 int fc_dwc_applies(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize)
 {
     const int64_t k = d->kh, s = d->stride_h;
-    if (d->layout != FC_LAYOUT_NCHW || d->c != d->groups || d->o != d->c || d->kw != k ||
+    if ((d->layout != FC_LAYOUT_NCHW && d->layout != FC_LAYOUT_NHWC) || d->c != d->groups || d->o != d->c || d->kw != k ||
         (k != 3 && k != 5) || d->stride_w != s || (s != 1 && s != 2) || d->dil_h != 1 ||
         d->dil_w != 1 || !(elsize == 8 ? (void *)ks->dwc_rows_f64 : (void *)ks->dwc_rows_f32) ||
         fc_dwc_width(k, s, d->wo, ks->dwc_wide) == 0)
@@ -321,7 +321,7 @@ int fc_dwc_applies(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
        on rows of at most 8 outputs (7x7 planes: 1.1-1.35x cold, 1.9x hot); from
        14 columns on the in-place kernels waste few lanes and match or beat it
        (0.77-1.07x cold at 14 and 28, 0.65-0.9x at 56 and 112). */
-    return k == 5 || d->wo <= 8;
+    return k == 5 || d->wo <= 8 || d->layout == FC_LAYOUT_NHWC;
 }
 
 void fc_valid_taps(int64_t start, int64_t dil, int64_t k, int64_t size, int64_t *lo, int64_t *hi)

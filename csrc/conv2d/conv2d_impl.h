@@ -678,11 +678,12 @@ static int FN(conv2d_depthwise_inplace)(const fc_conv2d_desc *d, const fc_conv2d
 }
 
 /* Depthwise on channel vectors (fc_dwc_applies; the dwc kernels in ukernel.h):
- * a work item is (image, block of V channels, band of output rows).  The band's
- * input rows are transposed into a per-thread panel of pixel vectors whose
- * padding is zero pixels, the dwc kernel computes the band as pixel vectors, and
- * these are transposed back into the channels' NCHW output planes.  Weights and
- * biases are packed once per call, one vector per tap and block. */
+ * a work item is (image, band of output rows, block of V channels).  The
+ * block's input rows go into a per-thread panel of pixel vectors whose padding
+ * is zero pixels (NCHW: transposed; NHWC: copied, pixels are channel vectors
+ * already), the dwc kernel computes the band as pixel vectors, and these go back
+ * into the output the same way.  Weights and biases are packed once per call,
+ * one vector per tap and block. */
 static int FN(conv2d_depthwise_cvec)(const fc_conv2d_desc *d, const T *x, const T *w,
                                      const T *bias, T *y, int nthreads,
                                      const fc_ukernel_set *ks)
@@ -690,16 +691,23 @@ static int FN(conv2d_depthwise_cvec)(const fc_conv2d_desc *d, const T *x, const 
     const int64_t V = sizeof(T) == 4 ? ks->vlen_f32 : ks->vlen_f64;
     const int64_t C = d->c, H = d->h, W = d->w, ho = d->ho, wo = d->wo;
     const int64_t k = d->kh, s = d->stride_h, taps = k * k, nblk = cdiv(C, V);
+    const int nhwc = d->layout == FC_LAYOUT_NHWC;
     /* panel columns: input column t - pad_w at column t; room for every input
        column (pack writes them all) and every column the kernel reads */
     const int64_t Wa = imax((wo - 1) * s + k, d->pad_w + W), pitch = Wa * V;
     /* output rows per band: a panel of ~256 KB (measured against 64 and 16: the
        steps below keep the rows in use in L1 anyway, and fewer bands transpose
-       fewer shared rows twice), while leaving 4 items per thread */
+       fewer shared rows twice); NHWC: the band's rows of all channels, in and
+       out, in ~256 KB, so that its blocks, one after the other, find them in L2
+       (with whole-image bands 144x56x56 took 2.5x its NCHW time, with these
+       1.8x; channel groups sharing each pixel's copies measured slower still
+       on 5x5 and 14x14).  Bands split until there are 4 items per thread. */
     const int64_t row_bytes = s * Wa * V * (int64_t)sizeof(T);
     int64_t band = imax(1, imin(ho, ((int64_t)256 << 10) / row_bytes));
-    const int nt_want = fc_resolve_threads(nthreads, d->n * nblk * ho);
-    while (band > 1 && d->n * nblk * cdiv(ho, band) < 4 * (int64_t)nt_want)
+    if (nhwc)
+        band = imax(1, imin(band, ((int64_t)256 << 10) / ((s * W + wo) * C * (int64_t)sizeof(T))));
+    const int64_t want = 4 * (int64_t)fc_resolve_threads(nthreads, d->n * nblk * ho);
+    while (band > 1 && d->n * nblk * cdiv(ho, band) < want)
         band = cdiv(band, 2);
     const int64_t nband = cdiv(ho, band), items = d->n * nblk * nband;
     const int64_t prows = (band - 1) * s + k;
@@ -741,29 +749,41 @@ static int FN(conv2d_depthwise_cvec)(const fc_conv2d_desc *d, const T *x, const 
         for (int64_t it = 0; it < items; it++) {
             if (!panel || !ob)
                 continue;
-            const int64_t n = it / (nblk * nband), b = it % nblk, oy0 = it / nblk % nband * band;
-            const int64_t nr = imin(band, ho - oy0), c0 = b * V, nc = imin(V, C - c0);
+            /* blocks fastest: neighbouring items share no output lines (two threads
+               on one block's bands measured 25% slower) */
+            const int64_t n = it / (nblk * nband), b = it % nblk;
+            const int64_t oy0 = it / nblk % nband * band, nr = imin(band, ho - oy0);
+            const int64_t c0 = b * V, nc = imin(V, C - c0);
             /* panel row r holds input row iy0 + r; rows [lo, hi) are in the image */
             const int64_t iy0 = oy0 * s - d->pad_h, pr = (nr - 1) * s + k;
             const int64_t lo = imin(pr, imax(0, -iy0)), hi = imax(lo, imin(pr, H - iy0));
             for (int64_t r = 0; r < pr; r++)
                 if (r < lo || r >= hi)
                     memset(panel + r * pitch, 0, (size_t)pitch * sizeof(T));
-            /* G output rows at a time: the input rows they add are transposed in,
-               computed and transposed out while all of it is in L1 (and the
-               loads of one step overlap the FMAs of another) */
-            const T *wb = wp + b * (taps + 1) * V;
-            const int64_t xoff = ((n * C + c0) * H + iy0) * W; /* + done * W >= 0 */
-            T *yb = y + ((n * C + c0) * ho + oy0) * wo;
+            /* NCHW: row r of channel c0 + c at x + xoff + r*W + c*H*W; NHWC: pixel
+               (r, t) at x + xoff + (r*W + t)*C (xoff + done*W... >= 0) */
+            const int64_t xoff = nhwc ? (n * H + iy0) * W * C + c0 : ((n * C + c0) * H + iy0) * W;
+            T *yb = nhwc ? y + (n * ho + oy0) * wo * C + c0 : y + ((n * C + c0) * ho + oy0) * wo;
+            /* G output rows at a time: the input rows they add are brought in,
+               computed and written out while all of it is in L1 (and the loads
+               of one step overlap the FMAs of another) */
             int64_t done = lo; /* panel rows [lo, done) hold their input row */
             for (int64_t r0 = 0; r0 < nr; r0 += G) {
                 const int64_t g = imin(G, nr - r0), need = imin(hi, (r0 + g - 1) * s + k);
-                if (need > done)
+                T *prow = panel + done * pitch + d->pad_w * V;
+                if (need > done && nhwc)
+                    for (int64_t r = done; r < need; r++, prow += pitch)
+                        ks->KS(dwc_gather)(x + (xoff + r * W * C), C, nc, W, prow);
+                else if (need > done)
                     ks->KS(dwc_pack)(x + (xoff + done * W), H * W, nc, (need - done) * W, W,
-                                     panel + done * pitch + d->pad_w * V, pitch);
+                                     prow, pitch);
                 done = imax(done, need);
+                const T *wb = wp + b * (taps + 1) * V;
                 ks->KS(dwc_rows)(g, wo, k, s, panel + r0 * s * pitch, pitch, wb, wb + taps * V, ob);
-                ks->KS(dwc_unpack)(ob, g * wo, yb + r0 * wo, ho * wo, nc);
+                if (nhwc)
+                    ks->KS(dwc_scatter)(ob, g * wo, yb + r0 * wo * C, C, nc);
+                else
+                    ks->KS(dwc_unpack)(ob, g * wo, yb + r0 * wo, ho * wo, nc);
             }
         }
         fc_scratch_put(pool, tid, FC_SLOT_PANEL, panel);

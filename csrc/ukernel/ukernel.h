@@ -95,7 +95,10 @@ typedef void (*fc_dwi_f64)(int64_t nplanes, int64_t nrows, int64_t wo, int64_t w
  *     returns 0 (doing nothing) where fc_dwc_width is 0 or k, s not in {3, 5},
  *     {1, 2};
  *   unpack: the pixel vectors src[f*V ...] for f < npix -> lanes c < nc at
- *     dst + c*cstride + f. */
+ *     dst + c*cstride + f;
+ *   gather, scatter (NHWC, where pixels are channel vectors already): pixel f
+ *     at src + f*pix_stride -> dst + f*V (lanes past nc zero), and back (lanes
+ *     c < nc; scatter has unpack's signature). */
 typedef void (*fc_dwc_pack_f32)(const float *src, int64_t cstride, int64_t nc, int64_t npix,
                                 int64_t w, float *dst, int64_t dst_pitch);
 typedef void (*fc_dwc_pack_f64)(const double *src, int64_t cstride, int64_t nc, int64_t npix,
@@ -110,6 +113,10 @@ typedef void (*fc_dwc_unpack_f32)(const float *src, int64_t npix, float *dst, in
                                   int64_t nc);
 typedef void (*fc_dwc_unpack_f64)(const double *src, int64_t npix, double *dst,
                                   int64_t cstride, int64_t nc);
+typedef void (*fc_dwc_gather_f32)(const float *src, int64_t pix_stride, int64_t nc, int64_t npix,
+                                  float *dst);
+typedef void (*fc_dwc_gather_f64)(const double *src, int64_t pix_stride, int64_t nc,
+                                  int64_t npix, double *dst);
 
 /* Output pixels per dwc chunk for a k x k kernel, stride s, rows of wo pixels:
  * of the widths compiled (16 and 14 only in `wide` sets, those with 32 vector
@@ -162,6 +169,10 @@ typedef struct fc_ukernel_set {
     fc_dwc_pack_f64 dwc_pack_f64;
     fc_dwc_unpack_f32 dwc_unpack_f32;
     fc_dwc_unpack_f64 dwc_unpack_f64;
+    fc_dwc_gather_f32 dwc_gather_f32;
+    fc_dwc_gather_f64 dwc_gather_f64;
+    fc_dwc_unpack_f32 dwc_scatter_f32;
+    fc_dwc_unpack_f64 dwc_scatter_f64;
     fc_dwc_rows_f32 dwc_rows_f32;
     fc_dwc_rows_f64 dwc_rows_f64;
     /* Rows of conv2d's input panels, with this ISA's vectors: for r < nrows,

@@ -890,6 +890,32 @@ FC_DEFINE_DWI(double, fc_vd, FC_V64, f64, 3)
                     memcpy(dst + c * cstride + fs, &v[c], sizeof v[c]);                 \
         }                                                                               \
     }                                                                                   \
+    /* NHWC: pixels are channel vectors already -- copies, V lanes at a time    \
+       (lanes past nc: zero in the panel, not stored out) */                   \
+    static void dwc_gather_##SFX(const T *src, int64_t pix_stride, int64_t nc, int64_t npix, \
+                                 T *dst)                                        \
+    {                                                                                   \
+        for (int64_t f = 0; f < npix; f++) {                                            \
+            if (nc == VL) {                                                             \
+                memcpy(dst + f * VL, src + f * pix_stride, sizeof(VT));                 \
+            } else {                                                                    \
+                for (int64_t l = 0; l < VL; l++)                                        \
+                    dst[f * VL + l] = l < nc ? src[f * pix_stride + l] : (T)0;          \
+            }                                                                           \
+        }                                                                               \
+    }                                                                                   \
+    static void dwc_scatter_##SFX(const T *src, int64_t npix, T *dst, int64_t pix_stride, \
+                                  int64_t nc)                                           \
+    {                                                                                   \
+        for (int64_t f = 0; f < npix; f++) {                                            \
+            if (nc == VL) {                                                             \
+                memcpy(dst + f * pix_stride, src + f * VL, sizeof(VT));                 \
+            } else {                                                                    \
+                for (int64_t l = 0; l < nc; l++)                                        \
+                    dst[f * pix_stride + l] = src[f * VL + l];                          \
+            }                                                                           \
+        }                                                                               \
+    }                                                                                   \
     /* CW output pixels of one row: kernel row by kernel row, each panel pixel  \
        j of the row is loaded once and feeds accumulator (j - kx)/S for every  \
        tap kx it is under */                                                   \
@@ -1043,6 +1069,10 @@ const fc_ukernel_set FC_SET = {
     .dwc_pack_f64 = FC_DWC(pack, f64),
     .dwc_unpack_f32 = FC_DWC(unpack, f32),
     .dwc_unpack_f64 = FC_DWC(unpack, f64),
+    .dwc_gather_f32 = FC_DWC(gather, f32),
+    .dwc_gather_f64 = FC_DWC(gather, f64),
+    .dwc_scatter_f32 = FC_DWC(scatter, f32),
+    .dwc_scatter_f64 = FC_DWC(scatter, f64),
     .dwc_rows_f32 = FC_DWC(rows, f32),
     .dwc_rows_f64 = FC_DWC(rows, f64),
     .pack_rows_f32 = pack_rows_f32,
