@@ -37,6 +37,8 @@ EXTRA_SHAPES = {
     "depthwise5x5_c240_28": shape(1, 240, 28, 28, 240, 5, padding=2, groups=240, kind="depthwise"),
     "depthwise3x3_c576_14_n4": shape(4, 576, 14, 14, 576, 3, padding=1, groups=576,
                                      kind="depthwise"),
+    "depthwise5x5_c672_14": shape(1, 672, 14, 14, 672, 5, padding=2, groups=672, kind="depthwise"),
+    "depthwise3x3_c960_7": shape(1, 960, 7, 7, 960, 3, padding=1, groups=960, kind="depthwise"),
     "grouped3x3_g32_c256_28": shape(1, 256, 28, 28, 256, 3, padding=1, groups=32, kind="grouped"),
     "grouped3x3_g8_c128_28": shape(2, 128, 28, 28, 128, 3, padding=1, groups=8, kind="grouped"),
     "dilated3x3_d2_c128_28": shape(1, 128, 28, 28, 128, 3, padding=2, dilation=2, kind="dilated"),

@@ -712,8 +712,11 @@ static int FN(conv2d_depthwise_cvec)(const fc_conv2d_desc *d, const T *x, const 
     const int64_t nband = cdiv(ho, band), items = d->n * nblk * nband;
     const int64_t prows = (band - 1) * s + k;
     /* output rows per step (below): at least 2V output pixels and V new input
-       pixels, so the transposes run on whole vectors */
-    const int64_t G = imin(band, imax(cdiv(2 * V, wo), cdiv(V, s * W)));
+       pixels, so the transposes run on whole vectors; then evened out over the
+       band, so that no step is left with a few pixels (the transposes' scalar
+       edge: 960x7x7 0.026 -> 0.023 ms) */
+    int64_t G = imin(band, imax(cdiv(2 * V, wo), cdiv(V, s * W)));
+    G = cdiv(band, cdiv(band, G));
     int err = FC_OK;
     fc_scratch_pool *pool = fc_scratch_acquire();
     /* [blk][taps + 1][V]: the taps' weights, then the biases */
@@ -723,15 +726,7 @@ static int FN(conv2d_depthwise_cvec)(const fc_conv2d_desc *d, const T *x, const 
         fc_scratch_release(pool);
         return FC_ENOMEM;
     }
-    for (int64_t b = 0; b < nblk; b++)
-        for (int64_t t = 0; t <= taps; t++)
-            for (int64_t l = 0; l < V; l++) {
-                const int64_t c = b * V + l;
-                wp[(b * (taps + 1) + t) * V + l] =
-                    c >= C ? (T)0 : t < taps ? w[c * taps + t] : bias ? bias[c] : (T)0;
-            }
     const int nt = fc_resolve_threads(nthreads, items);
-    const int64_t sched_chunk = fc_sched_chunk(items, nt);
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt)
 #endif
@@ -743,8 +738,22 @@ static int FN(conv2d_depthwise_cvec)(const fc_conv2d_desc *d, const T *x, const 
             memset(panel, 0, (size_t)(prows * pitch) * sizeof(T));
         else
             fc_set_error(&err, FC_ENOMEM);
+        /* the weights, shared by all threads' items: packed by all of them */
 #ifdef _OPENMP
-#pragma omp for schedule(dynamic, sched_chunk)
+#pragma omp for schedule(static)
+#endif
+        for (int64_t b = 0; b < nblk; b++) {
+            const int64_t nc = imin(V, C - b * V);
+            T *wb = wp + b * (taps + 1) * V;
+            ks->KS(pack_rows)(w + b * V * taps, taps, nc, taps, V, wb);
+            for (int64_t l = 0; l < V; l++)
+                wb[taps * V + l] = bias && l < nc ? bias[b * V + l] : (T)0;
+        }
+        /* items of equal work (but a last band or block): statically, so that
+           repeated calls find their data in the same core's L2 (960x7x7 at 2
+           threads: 0.023 -> 0.013 ms, dynamic chunks moved it between cores) */
+#ifdef _OPENMP
+#pragma omp for schedule(static)
 #endif
         for (int64_t it = 0; it < items; it++) {
             if (!panel || !ob)
