@@ -638,7 +638,6 @@ static int FN(conv2d_depthwise_inplace)(const fc_conv2d_desc *d, const fc_conv2d
     int err = FC_OK;
     fc_scratch_pool *pool = fc_scratch_acquire();
     const int nt = fc_resolve_threads(nthreads, items);
-    const int64_t sched_chunk = fc_sched_chunk(items, nt);
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt)
 #endif
@@ -649,8 +648,10 @@ static int FN(conv2d_depthwise_inplace)(const fc_conv2d_desc *d, const fc_conv2d
             memset(buf, 0, (size_t)ip->buf_elems * sizeof(T));
         else
             fc_set_error(&err, FC_ENOMEM);
+        /* equal items, scheduled statically as in conv2d_depthwise_cvec (2 threads:
+           576x14x14 x4 0.095 -> 0.091 ms, 144x56x56 0.071 -> 0.065) */
 #ifdef _OPENMP
-#pragma omp for schedule(dynamic, sched_chunk)
+#pragma omp for schedule(static)
 #endif
         for (int64_t it = 0; it < items; it++) {
             if (!buf)
