@@ -339,7 +339,6 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
     int finite = 1;
 
     const int nt = fc_resolve_threads(nthreads, pl->items);
-    const int64_t sched_chunk = fc_sched_chunk(pl->items, nt);
     (void)nt; /* unused in a serial build */
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt)
@@ -364,8 +363,11 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
 #pragma omp barrier
 #endif
         const int clip = finite; /* see conv2d_dense */
+        /* items of equal work, statically (repeated calls keep their data in one
+           core's L2): 2 threads, g8 128x28x28 x2 0.217 -> 0.181 ms, the 7x7
+           stem 0.647 -> 0.577, g32 2% */
 #ifdef _OPENMP
-#pragma omp for schedule(dynamic, sched_chunk)
+#pragma omp for schedule(static)
 #endif
         for (int64_t it = 0; it < pl->items; it++) {
             if (!panel || !tile)
