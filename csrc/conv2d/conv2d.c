@@ -20,13 +20,17 @@
  *     the bias and stores whole-vector tiles straight into NCHW output rows (a
  *     last vector past the row's end spills into the next row, written later).
  *
- *  depthwise (one input channel per group): per-ISA row kernels.  3x3 NCHW with
- *     stride 1, or horizontal stride 2 and padding 1, read the input rows in
- *     place (no panel): unaligned loads with the edge lanes masked, and for
- *     stride 2 a deinterleave in registers (conv2d_depthwise_inplace).  The
- *     others run over the panel, weights in registers for 3x3 and 5x5, row
- *     pairs sharing their loads when the vertical stride equals the dilation
- *     (fc_depthwise_rows).
+ *  depthwise (one input channel per group): per-ISA kernels.  5x5, and 3x3 on
+ *     rows of at most 8 outputs, with stride 1 or 2 and one output channel per
+ *     channel, run on channel vectors (fc_dwc_applies, conv2d_depthwise_cvec):
+ *     blocks of V channels transposed (NHWC: copied) into a panel of pixel
+ *     vectors, aligned loads each feeding up to K accumulators, and back.
+ *     Other 3x3 NCHW with stride 1, or horizontal stride 2 and padding 1, read
+ *     the input rows in place (no panel): unaligned loads with the edge lanes
+ *     masked, and for stride 2 a deinterleave in registers
+ *     (conv2d_depthwise_inplace).  The rest run over the panel, weights in
+ *     registers for 3x3 and 5x5, row pairs sharing their loads when the
+ *     vertical stride equals the dilation (fc_depthwise_rows).
  *
  *  1x1, unit stride, unpadded, NCHW: a blocked GEMM per image (conv2d_pointwise)
  *     in the pixel-vector form, reading the input in place, storing in place.
@@ -34,7 +38,9 @@
  * Panel rows and weight packing run the instruction set's own vector code
  * (panel_rows, pack_rows in the ukernel set); when the stride is taller than
  * the kernel the panel holds only the kh rows of each output row.  Work items
- * are one per thread when that divides the work evenly, else 2-4 per thread.
+ * are one per thread when that divides the work evenly, else 2-4 per thread;
+ * the depthwise and pixel-vector drivers, whose items are equal, schedule them
+ * statically, the dense one dynamically.
  * Padding is the zeros of the panel: no per-element branches, and padded taps
  * multiply real zeros exactly like the oracle.  Every output element is reduced
  * in the same order whatever the thread count, so results are bit-identical
