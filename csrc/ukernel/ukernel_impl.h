@@ -787,7 +787,7 @@ FC_DEFINE_DWI(double, fc_vd, FC_V64, f64, 3)
 /* Depthwise on channel vectors ("dwc", see ukernel.h): V channels of an image at
  * a time as pixel vectors, so that every load is one aligned vector.  The
  * width-vector kernels above load unaligned vectors, which split cache lines
- * (about two cycles each on the machines measured), and waste lanes when a row
+ * (about two cycles each on this project's machine), and waste lanes when a row
  * is not a multiple of V wide; here each loaded pixel feeds up to K of a
  * chunk's CW accumulators.  The transposes between NCHW planes and pixel
  * vectors are VxV register transposes: log2(V) rounds of two-vector shuffles
