@@ -772,10 +772,11 @@ static int FN(conv2d_depthwise_cvec)(const fc_conv2d_desc *d, const T *x, const 
             for (int64_t r = 0; r < pr; r++)
                 if (r < lo || r >= hi)
                     memset(panel + r * pitch, 0, (size_t)pitch * sizeof(T));
-            /* NCHW: row r of channel c0 + c at x + xoff + r*W + c*H*W; NHWC: pixel
-               (r, t) at x + xoff + (r*W + t)*C (xoff + done*W... >= 0) */
+            /* panel row r's input row (r >= lo, so the offset is >= 0), NCHW: channel
+               c0 + c at x + xoff + r*W + c*H*W; NHWC: pixel t at x + xoff + (r*W + t)*C */
             const int64_t xoff = nhwc ? (n * H + iy0) * W * C + c0 : ((n * C + c0) * H + iy0) * W;
             T *yb = nhwc ? y + (n * ho + oy0) * wo * C + c0 : y + ((n * C + c0) * ho + oy0) * wo;
+            const T *wb = wp + b * (taps + 1) * V; /* the block's weights, then biases */
             /* G output rows at a time: the input rows they add are brought in,
                computed and written out while all of it is in L1 (and the loads
                of one step overlap the FMAs of another) */
@@ -790,7 +791,6 @@ static int FN(conv2d_depthwise_cvec)(const fc_conv2d_desc *d, const T *x, const 
                     ks->KS(dwc_pack)(x + (xoff + done * W), H * W, nc, (need - done) * W, W,
                                      prow, pitch);
                 done = imax(done, need);
-                const T *wb = wp + b * (taps + 1) * V;
                 ks->KS(dwc_rows)(g, wo, k, s, panel + r0 * s * pitch, pitch, wb, wb + taps * V, ob);
                 if (nhwc)
                     ks->KS(dwc_scatter)(ob, g * wo, yb + r0 * wo * C, C, nc);
