@@ -3,6 +3,7 @@
 Everything here runs before any C code: each problem becomes a ValueError or a
 TypeError that names the argument and the shapes involved.
 """
+import math
 import numbers
 import operator
 import os
@@ -19,6 +20,8 @@ MAX_THREADS = 4 * (os.cpu_count() or 1)
 
 def as_float_array(name, a):
     """np.asarray(a), checked to be float32 or float64 (any layout, any byte order)."""
+    if type(a) is np.ndarray and a.dtype in SUPPORTED_DTYPES:  # the common case, cheaply
+        return a
     try:
         arr = np.asarray(a)
     except Exception as exc:  # noqa: BLE001 - ragged lists and the like
@@ -55,6 +58,8 @@ def check_ndim(name, arr, ndim, what):
 
 
 def as_int(name, v, what="an int"):
+    if type(v) is int:  # the common case, cheaply
+        return v
     if isinstance(v, (bool, np.bool_)):
         raise TypeError(f"{name} must be {what}, got {v!r}")
     try:
@@ -87,6 +92,8 @@ def pair(name, v, minimum):
 def num_threads(v):
     if v is None:
         return 0
+    if type(v) is int and v >= 1:  # the common case, cheaply (numbers.Integral is an ABC check)
+        return min(v, MAX_THREADS)
     if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
         raise TypeError(f"num_threads must be None or a positive int, got {v!r}")
     v = int(v)
@@ -104,9 +111,8 @@ def check_bias(name, b, n, weight_shape=None):
 
 
 def check_size(name, shape):
-    total = 1
-    for s in shape:
-        total *= int(s)
+    # a broadcast view can claim more elements than memory holds, so existing arrays are checked too
+    total = math.prod(shape)
     if total > MAX_ELEMENTS:
         raise ValueError(f"{name} of shape {tuple(shape)} is too large ({total} elements)")
 
@@ -165,8 +171,17 @@ def conv_output_hw(x_shape, w_shape, hw, kernel_hw, stride, pad_totals, dilation
     the caller's argument, for the messages)."""
     if hw[0] == 0 or hw[1] == 0:
         raise ValueError(f"input must have non-empty spatial dimensions, got shape {tuple(x_shape)}")
-    out = []
-    for axis, size, k, s, p, d in zip(("height", "width"), hw, kernel_hw, stride, pad_totals, dilation):
+    (h, w), (kh, kw), (dh, dw) = hw, kernel_hw, dilation
+    ph, pw = pad_totals
+    eh, ew = dh * (kh - 1) + 1, dw * (kw - 1) + 1  # the dilated kernel's extent
+    if h + ph > MAX_ELEMENTS or w + pw > MAX_ELEMENTS or eh > h + ph or ew > w + pw:
+        _kernel_fit_error(x_shape, w_shape, hw, kernel_hw, pad_totals, dilation, padding)
+    return (h + ph - eh) // stride[0] + 1, (w + pw - ew) // stride[1] + 1
+
+
+def _kernel_fit_error(x_shape, w_shape, hw, kernel_hw, pad_totals, dilation, padding):
+    """Raises conv_output_hw's error for the first axis that fails (the slow path)."""
+    for axis, size, k, p, d in zip(("height", "width"), hw, kernel_hw, pad_totals, dilation):
         if size + p > MAX_ELEMENTS:
             raise ValueError(f"padding {padding!r} is too large: padded input {axis} {size + p}")
         if d * (k - 1) + 1 > size + p:
@@ -174,5 +189,4 @@ def conv_output_hw(x_shape, w_shape, hw, kernel_hw, stride, pad_totals, dilation
                 f"kernel {axis} {k} (dilation {d}, effective {d * (k - 1) + 1}) is larger than the "
                 f"padded input {axis} {size + p} (input shape {tuple(x_shape)}, weight shape "
                 f"{tuple(w_shape)})")
-        out.append((size + p - d * (k - 1) - 1) // s + 1)
-    return tuple(out)
+    raise AssertionError("unreachable")
