@@ -71,7 +71,7 @@ int main(int argc, char **argv)
     }
     const double flops = 2.0 * (double)ny * (double)(d.c / d.groups) * (double)(d.kh * d.kw);
     fprintf(stderr, "mean %.3f ms\n", total / (double)reps * 1e3);
-    printf("%.3f ms %.1f GFLOP/s\n", best * 1e3, flops / best * 1e-9);
+    printf("%.4f ms %.1f GFLOP/s\n", best * 1e3, flops / best * 1e-9);
     free(x);
     free(w);
     free(y);

@@ -32,6 +32,8 @@
 
 #define FC_UK_MAX_P 28
 #define FC_UK_MAX_M 8
+/* most SIMD lanes of any set (float on AVX-512) */
+#define FC_UK_MAX_VLEN 16
 
 typedef void (*fc_uk_f32)(int64_t k, const float *a, const int64_t *aoff,
                           const float *b, const int64_t *boff, int64_t bs,
