@@ -57,10 +57,11 @@ int main(int argc, char **argv)
         w[i] = (float)(i % 5) * 0.1f;
     const int nt = (int)env_long("NT", 1);
     const long reps = env_long("REPS", 30);
+    const int isa = (int)env_long("ISA", fc_isa_best()); /* an FC_ISA_* index */
     double best = 1e30, total = 0;
     for (long r = 0; r < reps; r++) {
         const double t = now();
-        const int rc = fc_conv2d_f32(&d, x, w, NULL, y, nt, fc_isa_best());
+        const int rc = fc_conv2d_f32(&d, x, w, NULL, y, nt, isa);
         const double dt = now() - t;
         if (rc != FC_OK) {
             fprintf(stderr, "fc_conv2d_f32: error %d\n", rc);
