@@ -21,8 +21,9 @@
  *     last vector past the row's end spills into the next row, written later).
  *
  *  depthwise (one input channel per group): per-ISA kernels.  5x5, and 3x3 on
- *     rows of at most 8 outputs, with stride 1 or 2 and one output channel per
- *     channel, run on channel vectors (fc_dwc_applies, conv2d_depthwise_cvec):
+ *     rows of at most 8 outputs (float: 28 when the data fits L2), with stride
+ *     1 or 2 and one output channel per channel, run on channel vectors
+ *     (fc_dwc_applies, conv2d_depthwise_cvec):
  *     blocks of V channels transposed (NHWC: copied) into a panel of pixel
  *     vectors, aligned loads each feeding up to K accumulators, and back.
  *     Other 3x3 NCHW with stride 1, or horizontal stride 2 and padding 1, read
@@ -309,7 +310,11 @@ int fc_dw_inplace_geometry(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
     return 1;
 }
 
-int fc_dwc_applies(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize)
+/* A call whose input and output, per thread, fit in this many bytes (L2) is
+ * taken to find them in cache (see fc_dwc_applies). */
+#define FC_DWC_WARM_BYTES (2 << 20)
+
+int fc_dwc_applies(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize, int nthreads)
 {
     const int64_t k = d->kh, s = d->stride_h;
     if ((d->layout != FC_LAYOUT_NCHW && d->layout != FC_LAYOUT_NHWC) || d->c != d->groups ||
@@ -325,12 +330,22 @@ int fc_dwc_applies(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
     /* Measured against the width-vector kernels (bench/conv2d_bench.c and with the
        caches flushed between calls, AVX-512 and AVX2, float and double): 5x5 is
        1.1-5x faster at every size from 7x7 to 112x112, stride 1 and 2.  3x3 gains
-       on rows of at most 8 outputs (7x7 planes: 1.1-1.35x cold, 1.9x hot); from
-       14 columns on the in-place kernels waste few lanes and match or beat it
-       (0.77-1.07x cold at 14 and 28, 0.65-0.9x at 56 and 112).  NHWC always: the
-       other NHWC path computes each channel's row apart and scatters it with a
-       stride of C (6-8x the NCHW time; this path 4-9x faster than it). */
-    return k == 5 || d->wo <= 8 || d->layout == FC_LAYOUT_NHWC;
+       on rows of at most 8 outputs (7x7 planes: 1.1-1.35x cold, 1.9x hot).  From
+       14 columns on the in-place kernels waste few lanes: at 56 and 112 they win
+       (dwc 0.65-0.9x); at 14 and 28 dwc wins for float with 8 or more lanes when
+       the data is in cache (since the transposes' half-vector stage: AVX-512
+       1.1-1.5x, 1 and 2 threads, AVX2 1.24-1.6x), not when it streams from
+       memory (0.77-1.07x with the caches flushed; 576x14x14 N=4 on one thread,
+       3.6 MB, 0.92x).  So there only where each thread's input and output fit
+       in FC_DWC_WARM_BYTES (L2 on this project's machine), as a layer's input
+       does when the layer before produced it.  Not for double (AVX-512:
+       0.8-1.05x) nor with 4 lanes (SSE2: 0.8-0.9x at stride 1).  NHWC always:
+       the other NHWC path computes each channel's row apart and scatters it
+       with a stride of C (6-8x the NCHW time; this path 4-9x faster than it). */
+    const double bytes = ((double)d->n * (double)d->c * (double)(d->h * d->w + d->ho * d->wo)) *
+                         (double)elsize / (double)(nthreads > 0 ? nthreads : 1);
+    return k == 5 || d->wo <= 8 || d->layout == FC_LAYOUT_NHWC ||
+           (elsize == 4 && V >= 8 && d->wo <= 28 && bytes <= FC_DWC_WARM_BYTES);
 }
 
 void fc_valid_taps(int64_t start, int64_t dil, int64_t k, int64_t size, int64_t *lo, int64_t *hi)

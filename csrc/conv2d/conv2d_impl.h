@@ -959,12 +959,13 @@ int FN(fc_conv2d)(const fc_conv2d_desc *d, const T *x, const T *w, const T *bias
         d = &flat;
     }
     fc_conv2d_plan_t pl;
-    rc = fc_conv2d_plan(d, ks, (int)sizeof(T), nthreads > 0 ? nthreads : fc_max_threads(), &pl);
+    const int nt_max = nthreads > 0 ? nthreads : fc_max_threads();
+    rc = fc_conv2d_plan(d, ks, (int)sizeof(T), nt_max, &pl);
     if (rc != FC_OK)
         return rc;
     if (pl.direct)
         return FN(conv2d_pointwise)(d, &pl, x, w, bias, y, nthreads, ks);
-    if (pl.pixel_form && fc_dwc_applies(d, ks, (int)sizeof(T)))
+    if (pl.pixel_form && fc_dwc_applies(d, ks, (int)sizeof(T), nt_max))
         return FN(conv2d_depthwise_cvec)(d, x, w, bias, y, nthreads, ks);
     fc_dw_inplace_t ip;
     if (pl.pixel_form && d->c == d->groups && fc_dw_inplace_geometry(d, &pl, ks, (int)sizeof(T), &ip))
