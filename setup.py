@@ -101,7 +101,11 @@ class BuildExt(build_ext):
         if self.compiler.compiler_type == "msvc":
             opt = ["/O2"]
         else:
-            opt = ["-O3", "-std=gnu11", "-fno-strict-aliasing", "-Wno-unused-function"]
+            # -fno-wrapv undoes the -fwrapv of Python's own CFLAGS: the C core checks
+            # its sizes for overflow explicitly (and runs clean under UBSan), and
+            # wrapping arithmetic made the depthwise 5x5 kernels ~6% slower
+            opt = ["-O3", "-fno-wrapv", "-std=gnu11", "-fno-strict-aliasing",
+                   "-Wno-unused-function"]
         if os.environ.get("FASTCONV_EXTRA_CFLAGS"):
             opt += os.environ["FASTCONV_EXTRA_CFLAGS"].split()
         for ext in self.extensions:
