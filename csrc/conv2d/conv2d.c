@@ -310,9 +310,9 @@ int fc_dw_inplace_geometry(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
     return 1;
 }
 
-/* A call whose input and output, per thread, fit in this many bytes (L2) is
- * taken to find them in cache (see fc_dwc_applies). */
-#define FC_DWC_WARM_BYTES (2 << 20)
+/* A call whose input and output, per thread, fit in about this many bytes (a
+ * 2 MB L2 and a little of L3) finds them in cache (see fc_dwc_applies). */
+#define FC_DWC_WARM_BYTES (5 << 19) /* 2.5 MB */
 
 int fc_dwc_applies(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize, int nthreads)
 {
@@ -335,10 +335,12 @@ int fc_dwc_applies(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
        (dwc 0.65-0.9x); at 14 and 28 dwc wins for float with 8 or more lanes when
        the data is in cache (since the transposes' half-vector stage: AVX-512
        1.1-1.5x, 1 and 2 threads, AVX2 1.24-1.6x), not when it streams from
-       memory (0.77-1.07x with the caches flushed; 576x14x14 N=4 on one thread,
-       3.6 MB, 0.92x).  So there only where each thread's input and output fit
-       in FC_DWC_WARM_BYTES (L2 on this project's machine), as a layer's input
-       does when the layer before produced it.  Not for double (AVX-512:
+       memory (0.77-1.07x with the caches flushed).  By the bytes of input and
+       output per thread (1 and 2 threads, N=1-8): 14 columns 1.8 MB 1.34-1.39x,
+       2.1 MB 1.20x, 2.4 MB 1.08x, 2.9 MB 0.91x, 3.6 MB 0.92-0.96x; 28 columns
+       1.5-2.0 MB 1.13-1.18x, 2.4 MB 1.08x, 3.0 MB 0.91x.  So there only where
+       they fit in FC_DWC_WARM_BYTES, as a layer's input does when the layer
+       before produced it.  Not for double (AVX-512:
        0.8-1.05x) nor with 4 lanes (SSE2: 0.8-0.9x at stride 1).  NHWC always:
        the other NHWC path computes each channel's row apart and scatters it
        with a stride of C (6-8x the NCHW time; this path 4-9x faster than it). */
