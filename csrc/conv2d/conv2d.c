@@ -21,9 +21,9 @@
  *     last vector past the row's end spills into the next row, written later).
  *
  *  depthwise (one input channel per group): per-ISA kernels.  5x5, and 3x3 on
- *     rows of at most 8 outputs (float: 28 when the data fits L2), with stride
- *     1 or 2 and one output channel per channel, run on channel vectors
- *     (fc_dwc_applies, conv2d_depthwise_cvec):
+ *     rows of at most 8 outputs (float: input rows of up to 28 when the data
+ *     fits L2), with stride 1 or 2 and one output channel per channel, run on
+ *     channel vectors (fc_dwc_applies, conv2d_depthwise_cvec):
  *     blocks of V channels transposed (NHWC: copied) into a panel of pixel
  *     vectors, aligned loads each feeding up to K accumulators, and back.
  *     Other 3x3 NCHW with stride 1, or horizontal stride 2 and padding 1, read
@@ -340,14 +340,17 @@ int fc_dwc_applies(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
        2.1 MB 1.20x, 2.4 MB 1.08x, 2.9 MB 0.91x, 3.6 MB 0.92-0.96x; 28 columns
        1.5-2.0 MB 1.13-1.18x, 2.4 MB 1.08x, 3.0 MB 0.91x.  So there only where
        they fit in FC_DWC_WARM_BYTES, as a layer's input does when the layer
-       before produced it.  Not for double (AVX-512:
-       0.8-1.05x) nor with 4 lanes (SSE2: 0.8-0.9x at stride 1).  NHWC always:
+       before produced it.  Counted in input columns, not output: with stride 2
+       on 56 columns (28 outputs) the in-place kernel's deinterleave wins (dwc
+       0.74-0.8x at 64-144 channels), on 28 columns dwc does (1.16x).  Not for
+       double (AVX-512: 0.8-1.05x) nor with 4 lanes (SSE2: 0.8-0.9x at stride
+       1).  NHWC always:
        the other NHWC path computes each channel's row apart and scatters it
        with a stride of C (6-8x the NCHW time; this path 4-9x faster than it). */
     const double bytes = ((double)d->n * (double)d->c * (double)(d->h * d->w + d->ho * d->wo)) *
                          (double)elsize / (double)(nthreads > 0 ? nthreads : 1);
     return k == 5 || d->wo <= 8 || d->layout == FC_LAYOUT_NHWC ||
-           (elsize == 4 && V >= 8 && d->wo <= 28 && bytes <= FC_DWC_WARM_BYTES);
+           (elsize == 4 && V >= 8 && d->w <= 28 && bytes <= FC_DWC_WARM_BYTES);
 }
 
 void fc_valid_taps(int64_t start, int64_t dil, int64_t k, int64_t size, int64_t *lo, int64_t *hi)
