@@ -757,11 +757,11 @@ static int FN(conv2d_depthwise_cvec)(const fc_conv2d_desc *d, const T *x, const 
                were V channel planes of taps pixels, by the image transposes
                (pack_rows takes 16 steps at a time, and its scalar edge took a
                sixth of 960x7x7's time).  Fewer taps than V: a local V x V
-               transpose whose rows read past the block into the next one's
-               weights, so not on the last block. */
+               transpose whose last rows read V - taps weights past the block,
+               into the next block's (never past the end of w). */
             if (taps >= V) {
                 ks->KS(dwc_pack)(w + b * V * taps, taps, nc, taps, taps, wb, 0);
-            } else if (nc == V && b + 1 < nblk) {
+            } else if (nc == V && (b + 1) * V * taps + (V - taps) <= C * taps) {
                 T sq[FC_UK_MAX_VLEN * FC_UK_MAX_VLEN];
                 ks->KS(dwc_pack)(w + b * V * taps, taps, nc, V, V, sq, 0);
                 memcpy(wb, sq, (size_t)(taps * V) * sizeof(T));
