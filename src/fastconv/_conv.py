@@ -17,6 +17,8 @@ def normalize_padding(padding, kernel_hw, stride, dilation):
 
     int, pair of ints, 'valid' (no padding) or 'same' (stride 1 only; an odd
     total puts the extra row/column at the bottom/right, as PyTorch does)."""
+    if type(padding) is int and 0 <= padding <= V.MAX_ELEMENTS:  # the common case, cheaply
+        return (padding, padding), (padding, padding)
     if isinstance(padding, str):
         if padding == "valid":
             return (0, 0), (0, 0)
@@ -83,8 +85,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     Ho, Wo = V.conv_output_hw(x.shape, w.shape, (H, W_), (kh, kw), (sh, sw), (pt + pb, pl + pr),
                               (dh, dw), padding)
     nt = V.num_threads(num_threads)
-    V.check_size("input", x.shape)
-    V.check_size("weight", w.shape)
+    V.check_array_size("input", x)
+    V.check_array_size("weight", w)
 
     dtype = V.result_dtype(x, w, b)
     shape = (N, Ho, Wo, O) if nhwc else (N, O, Ho, Wo)

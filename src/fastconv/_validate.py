@@ -117,6 +117,12 @@ def check_size(name, shape):
         raise ValueError(f"{name} of shape {tuple(shape)} is too large ({total} elements)")
 
 
+def check_array_size(name, a):
+    """check_size for an existing array (its element count is a.size)."""
+    if a.size > MAX_ELEMENTS:
+        check_size(name, a.shape)
+
+
 def output_array(out, shape, dtype, inputs):
     """The array to write into: `out` after checks, or a fresh one.
 
