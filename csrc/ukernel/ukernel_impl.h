@@ -981,8 +981,13 @@ FC_DEFINE_DWI(double, fc_vd, FC_V64, f64, 3)
         _Pragma("GCC unroll 5") for (int ky = 0; ky < K; ky++) {                        \
             _Pragma("GCC unroll 5") for (int kx = 0; kx < K; kx++)                      \
                 memcpy(&wk[kx], w + (ky * K + kx) * VL, sizeof wk[kx]);                 \
+            /* the row's address, opaque: otherwise GCC hoists every (row, pixel)     \
+               address out of the chunk loop and spills them (4 of 5 rows' pointers  \
+               kept on the stack and in vector registers) */                         \
+            const T *row = p + ky * pitch;                                              \
+            __asm__("" : "+r"(row));                                                    \
             _Pragma("GCC unroll 40") for (int j = 0; j < (CW - 1) * S + K; j++) {       \
-                memcpy(&v, p + ky * pitch + j * VL, sizeof v);                          \
+                memcpy(&v, row + j * VL, sizeof v);                                     \
                 _Pragma("GCC unroll 5") for (int kx = 0; kx < K; kx++) {                \
                     const int d = j - kx;                                               \
                     if (d >= 0 && d % S == 0 && d / S < CW)                             \
