@@ -41,7 +41,7 @@ def channel_shuffle(x, groups, *, out=None, num_threads=None):
         raise ValueError(f"groups={groups} must be a positive divisor of the {C} channels "
                          f"(x shape {x.shape})")
     nt = V.num_threads(num_threads)
-    V.check_size("x", x.shape)
+    V.check_array_size("x", x)
     dtype = x.dtype.newbyteorder("=")  # the result is native-endian, like every other
     y, user_out = V.output_array(out, x.shape, dtype, (x,))
     if x.size:
@@ -105,7 +105,7 @@ def separable_conv2d(x, dw_weight, pw_weight, dw_bias=None, pw_bias=None, stride
     Ho, Wo = conv_output_shape((H, W_), (kh, kw), (sh, sw), padding, (dh, dwl))
     nt = V.num_threads(num_threads)
     for name, a in (("x", x), ("dw_weight", dw), ("pw_weight", pw)):
-        V.check_size(name, a.shape)
+        V.check_array_size(name, a)
 
     dtype = V.result_dtype(x, dw, pw, db, pb)
     shape = (N, Ho, Wo, O) if nhwc else (N, O, Ho, Wo)
@@ -160,7 +160,7 @@ def squeeze_excitation(x, w1, b1, w2, b2, *, out=None, num_threads=None):
     V.check_bias("b1", b1, Cr)
     V.check_bias("b2", b2, C)
     nt = V.num_threads(num_threads)
-    V.check_size("x", x.shape)
+    V.check_array_size("x", x)
 
     dtype = V.result_dtype(x, w1, w2, b1, b2)
     xc = V.prepare(xb, dtype)

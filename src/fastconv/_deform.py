@@ -123,7 +123,7 @@ def deform_conv2d(input, offset, weight, bias=None, stride=1, padding=0, dilatio
     nt = V.num_threads(num_threads)
     for name, a in (("input", x), ("offset", off), ("weight", w), ("mask", m)):
         if a is not None:
-            V.check_size(name, a.shape)
+            V.check_array_size(name, a)
 
     dtype = V.result_dtype(x, off, w, b, m)
     y, user_out = V.output_array(out, (N, O, Ho, Wo), dtype, (x, off, w, b, m))
