@@ -344,9 +344,9 @@ int fc_dwc_applies(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
        on 56 columns (28 outputs) the in-place kernel's deinterleave wins (dwc
        0.74-0.8x at 64-144 channels), on 28 columns dwc does (1.16x).  Not for
        double (AVX-512: 0.8-1.05x) nor with 4 lanes (SSE2: 0.8-0.9x at stride
-       1).  NHWC always:
-       the other NHWC path computes each channel's row apart and scatters it
-       with a stride of C (6-8x the NCHW time; this path 4-9x faster than it). */
+       1).  NHWC always: the other NHWC path computes each channel's row apart
+       and scatters it with a stride of C (6-8x the NCHW time; this path 4-9x
+       faster than it). */
     const double bytes = ((double)d->n * (double)d->c * (double)(d->h * d->w + d->ho * d->wo)) *
                          (double)elsize / (double)(nthreads > 0 ? nthreads : 1);
     return k == 5 || d->wo <= 8 || d->layout == FC_LAYOUT_NHWC ||

@@ -818,7 +818,13 @@ static int FN(conv2d_depthwise_cvec)(const fc_conv2d_desc *d, const T *x, const 
                                      prow - (done - from) * pitch, pitch);
                 }
                 done = imax(done, need);
-                ks->KS(dwc_rows)(g, wo, k, s, panel + r0 * s * pitch, pitch, wb, wb + taps * V, ob);
+                /* 0 (nothing computed) never happens: fc_dwc_applies admits only
+                   the kernels the set has; an error, not garbage, if it did */
+                if (!ks->KS(dwc_rows)(g, wo, k, s, panel + r0 * s * pitch, pitch, wb,
+                                      wb + taps * V, ob)) {
+                    fc_set_error(&err, FC_EINVAL);
+                    break;
+                }
                 if (nhwc)
                     ks->KS(dwc_scatter)(ob, g * wo, yb + r0 * wo * C, C, nc);
                 else
