@@ -115,6 +115,14 @@ typedef void (*fc_dwc_unpack_f32)(const float *src, int64_t npix, float *dst, in
                                   int64_t nc);
 typedef void (*fc_dwc_unpack_f64)(const double *src, int64_t npix, double *dst,
                                   int64_t cstride, int64_t nc);
+/* The oc-vector form's result store, a transpose (with the dwc kernels): for
+ * f < npix and c < nc <= V, dst[c*cstride + f] = src[f*lds + c] + bias[c]
+ * (bias may be NULL). */
+typedef void (*fc_tile_unpack_f32)(const float *src, int64_t lds, int64_t npix,
+                                   const float *bias, float *dst, int64_t cstride, int64_t nc);
+typedef void (*fc_tile_unpack_f64)(const double *src, int64_t lds, int64_t npix,
+                                   const double *bias, double *dst, int64_t cstride,
+                                   int64_t nc);
 typedef void (*fc_dwc_gather_f32)(const float *src, int64_t pix_stride, int64_t nc, int64_t npix,
                                   float *dst);
 typedef void (*fc_dwc_gather_f64)(const double *src, int64_t pix_stride, int64_t nc,
@@ -171,6 +179,8 @@ typedef struct fc_ukernel_set {
     fc_dwc_pack_f64 dwc_pack_f64;
     fc_dwc_unpack_f32 dwc_unpack_f32;
     fc_dwc_unpack_f64 dwc_unpack_f64;
+    fc_tile_unpack_f32 tile_unpack_f32; /* NULL without vector shuffles */
+    fc_tile_unpack_f64 tile_unpack_f64;
     fc_dwc_gather_f32 dwc_gather_f32;
     fc_dwc_gather_f64 dwc_gather_f64;
     fc_dwc_unpack_f32 dwc_scatter_f32;

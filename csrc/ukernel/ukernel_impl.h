@@ -910,20 +910,31 @@ FC_DEFINE_DWI(double, fc_vd, FC_V64, f64, 3)
             dwc_pack_body_##SFX(0, src, cstride, sp, npix, w, dst, dst_pitch);          \
         }                                                                               \
     }                                                                                   \
-    static void dwc_unpack_##SFX(const T *src, int64_t npix, T *dst, int64_t cstride,    \
-                                 int64_t nc)                                            \
+    /* pixel vectors src + f*lds (f < npix), plus the bias lanes when given ->     \
+       lanes c < nc at dst + c*cstride + f: the transposes of dwc_unpack and of   \
+       the oc-vector form's result store (tile_unpack) */                        \
+    FC_UK_INLINE void unpack_body_##SFX(const T *src, int64_t lds, int64_t npix,        \
+                                        const T *bias, T *dst, int64_t cstride,         \
+                                        int64_t nc)                                     \
     {                                                                                   \
+        VT bv = (VT){0};                                                                \
+        if (bias)                                                                       \
+            for (int64_t c = 0; c < nc && c < VL; c++)                                  \
+                bv[c] = bias[c];                                                        \
         if (npix < VL) {                                                                \
             for (int64_t f = 0; f < npix; f++)                                          \
                 for (int64_t c = 0; c < nc; c++)                                        \
-                    dst[c * cstride + f] = src[f * VL + c];                             \
+                    dst[c * cstride + f] = src[f * lds + c] + bv[c];                    \
             return;                                                                     \
         }                                                                               \
         for (int64_t f = 0; f < npix; f += VL) {                                        \
             const int64_t fs = f + VL <= npix ? f : npix - VL;                          \
             VT v[VL];                                                                   \
-            _Pragma("GCC unroll 16") for (int i = 0; i < VL; i++)                       \
-                memcpy(&v[i], src + (fs + i) * VL, sizeof v[i]);                        \
+            _Pragma("GCC unroll 16") for (int i = 0; i < VL; i++) {                     \
+                memcpy(&v[i], src + (fs + i) * lds, sizeof v[i]);                       \
+                if (bias)                                                               \
+                    v[i] += bv;                                                         \
+            }                                                                           \
             FC_TR(NL, VT, v, FC_DWC_TR_LIM(VL))                                         \
             if (FC_DWC_TR_LIM(VL) < VL) { /* the first stage, by half stores */          \
                 enum { H_ = VL / 2 };                                                   \
@@ -943,6 +954,19 @@ FC_DEFINE_DWI(double, fc_vd, FC_V64, f64, 3)
                         memcpy(dst + c * cstride + fs, &v[c], sizeof v[c]);             \
             }                                                                           \
         }                                                                               \
+    }                                                                                   \
+    static void dwc_unpack_##SFX(const T *src, int64_t npix, T *dst, int64_t cstride,    \
+                                 int64_t nc)                                            \
+    {                                                                                   \
+        unpack_body_##SFX(src, VL, npix, NULL, dst, cstride, nc);                       \
+    }                                                                                   \
+    static void tile_unpack_##SFX(const T *src, int64_t lds, int64_t npix, const T *bias, \
+                                  T *dst, int64_t cstride, int64_t nc)                  \
+    {                                                                                   \
+        if (bias)                                                                       \
+            unpack_body_##SFX(src, lds, npix, bias, dst, cstride, nc);                  \
+        else                                                                            \
+            unpack_body_##SFX(src, lds, npix, NULL, dst, cstride, nc);                  \
     }                                                                                   \
     /* NHWC: pixels are channel vectors already -- copies, V lanes at a time    \
        (lanes past nc: zero in the panel, not stored out) */                   \
@@ -1050,12 +1074,14 @@ FC_DWC_FOR(FC_DWC_ROWS_F64, f64)
 FC_DEFINE_DWC_DISPATCH(float, f32)
 FC_DEFINE_DWC_DISPATCH(double, f64)
 #define FC_DWC(NAME, SFX) dwc_##NAME##_##SFX
+#define FC_TILE_UNPACK(SFX) tile_unpack_##SFX
 #define FC_DW3X3S2P1(SFX) dw3x3s2p1_rows_##SFX
 #define FC_DWI(SFX, K) dwi_rows_##SFX##_##K
 #else
 #define FC_DW3X3S2P1(SFX) NULL /* no vector shuffles: conv2d uses its panel path */
 #define FC_DWI(SFX, K) NULL
 #define FC_DWC(NAME, SFX) NULL
+#define FC_TILE_UNPACK(SFX) NULL
 #endif
 
 /* FMA peak probe: FC_MAX_ACC independent chains, enough to cover the FMA
@@ -1128,6 +1154,8 @@ const fc_ukernel_set FC_SET = {
     .dwc_pack_f64 = FC_DWC(pack, f64),
     .dwc_unpack_f32 = FC_DWC(unpack, f32),
     .dwc_unpack_f64 = FC_DWC(unpack, f64),
+    .tile_unpack_f32 = FC_TILE_UNPACK(f32),
+    .tile_unpack_f64 = FC_TILE_UNPACK(f64),
     .dwc_gather_f32 = FC_DWC(gather, f32),
     .dwc_gather_f64 = FC_DWC(gather, f64),
     .dwc_scatter_f32 = FC_DWC(scatter, f32),
