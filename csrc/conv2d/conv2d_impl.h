@@ -328,7 +328,7 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
     /* weights packed per group as [tap][c][Og]: the Og channels a tile broadcasts
        are adjacent and consecutive reduction steps read consecutive weights, so
        the micro-kernel runs its unit-stride path.  (Packing [c][tap][Og] with
-       the ISA's transposing pack_rows was 4% faster on g32 256x28x28 but 8%
+       the ISA's transposing pack_rows is faster on small groups, below, but 8%
        slower on the 7x7 stem: the steps' weights then lie taps*Og apart.) */
     const int64_t taps = d->kh * d->kw;
     fc_scratch_pool *pool = fc_scratch_acquire();
@@ -341,11 +341,16 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
         free(aoff); free(boff);
         return FC_ENOMEM;
     }
+    /* Small groups' weights (g32: 0.6-2.3 KB) stay in L1 in any order: they are
+       packed [c][tap][Og] instead, by the ISA's transposing pack_rows (the
+       reduction steps find them through boff): g32 256x28x28 1.02x, 128x56x56
+       1.02-1.09x; 16-channel groups (9 KB) measured no gain */
+    const int64_t pack_taps = Og * K * (int64_t)sizeof(T) <= 4096 ? 1 : taps;
     for (int64_t i = 0, r = 0; i < d->kh; i++)
         for (int64_t j = 0; j < d->kw; j++)
             for (int64_t c = 0; c < Cg; c++, r++) {
                 aoff[r] = fc_panel_offset(d, pl, c, i, j);
-                boff[r] = r * Og;
+                boff[r] = (pack_taps == 1 ? c * taps + i * d->kw + j : r) * Og;
             }
     const int64_t row_steps = d->kw * Cg; /* reduction steps of one kernel row */
     int finite = 1;
@@ -366,7 +371,7 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
 #pragma omp for schedule(static) nowait
 #endif
         for (int64_t g = 0; g < G; g++)
-            my_finite &= FN(pack_weight_block)(ks, w, Og, K, taps, Og, 1, g, wpk + g * K * Og);
+            my_finite &= FN(pack_weight_block)(ks, w, Og, K, pack_taps, Og, 1, g, wpk + g * K * Og);
 #ifdef _OPENMP
 #pragma omp atomic update
 #endif
