@@ -924,7 +924,7 @@ FC_DEFINE_DWI(double, fc_vd, FC_V64, f64, 3)
         if (npix < VL) {                                                                \
             for (int64_t f = 0; f < npix; f++)                                          \
                 for (int64_t c = 0; c < nc; c++)                                        \
-                    dst[c * cstride + f] = src[f * lds + c] + bv[c];                    \
+                    dst[c * cstride + f] = bias ? src[f * lds + c] + bv[c] : src[f * lds + c]; \
             return;                                                                     \
         }                                                                               \
         for (int64_t f = 0; f < npix; f += VL) {                                        \
