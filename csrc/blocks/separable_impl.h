@@ -51,7 +51,7 @@ static void FN(sep_pointwise_band)(const sep_plan *sp, const fc_ukernel_set *ks,
             for (int64_t f0 = 0; f0 < F; f0 += pl->P) {
                 const int64_t np = imin(pl->P, F - f0);
                 ks->SFX[np][m](K, wblk, aoff, D + f0, boff, 1, tile, OB, 0, NULL);
-                FN(fc_store_tile)(d, y, n, 0, px0 + f0, blk * OB, tile, OB, np, nl, bias);
+                FN(fc_store_tile)(ks, d, y, n, 0, px0 + f0, blk * OB, tile, OB, np, nl, bias);
             }
         }
         return;

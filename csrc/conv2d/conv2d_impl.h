@@ -123,15 +123,27 @@ void FN(fc_pack_weights)(const fc_ukernel_set *ks, const T *w, int64_t G, int64_
         (void)FN(pack_weight_block)(ks, w, Og, K, 1, OB, nob, gb, wp + gb * K * OB);
 }
 
-/* out[oc][oh][ow0 + p] = tile[p][l] + bias, for p < np, l < nl; oc = oc0 + l
- * (the result tile of the oc-vector micro-kernel; also used by deform) */
-void FN(fc_store_tile)(const fc_conv2d_desc *d, T *y, int64_t n, int64_t oh,
-                                        int64_t ow0, int64_t oc0, const T *tile, int64_t ldc,
-                                        int64_t np, int64_t nl, const T *bias)
+/* out[oc][pixel q + p] = tile[p][l] + bias, for p < np, l < nl; oc = oc0 + l,
+ * q = pixel ow0 of output row oh, the np pixels consecutive in row-major order
+ * (they may run over several rows).  The result tile of the oc-vector
+ * micro-kernel; also used by deform and separable_conv2d.  NCHW runs of V or
+ * more pixels go through the ISA's V x V transposes (tile_unpack; against 4x4
+ * SSE transposes row by row, dense 3x3 64x56x56 and 256x14x14 stored a work
+ * item at a time 1.01x, 1x7 128x17x17 1.02x), shorter ones through 4x4 ones. */
+void FN(fc_store_tile)(const fc_ukernel_set *ks, const fc_conv2d_desc *d, T *y, int64_t n,
+                       int64_t oh, int64_t ow0, int64_t oc0, const T *tile, int64_t ldc,
+                       int64_t np, int64_t nl, const T *bias)
 {
     if (d->layout == FC_LAYOUT_NCHW) {
         T *dst0 = y + ((n * d->o + oc0) * d->ho + oh) * d->wo + ow0;
         const int64_t ldd = d->ho * d->wo;
+        const int64_t V = sizeof(T) == 4 ? ks->vlen_f32 : ks->vlen_f64;
+        if (np >= V && ks->KS(tile_unpack)) {
+            for (int64_t l0 = 0; l0 < nl; l0 += V)
+                ks->KS(tile_unpack)(tile + l0, ldc, np, bias ? bias + oc0 + l0 : NULL,
+                                    dst0 + l0 * ldd, ldd, imin(V, nl - l0));
+            return;
+        }
         int64_t l0 = 0, p0 = 0;
         if (sizeof(T) == sizeof(float)) /* 4x4 register transposes where available */
             fc_transpose_bias_f32((const float *)tile, ldc, np, nl,
@@ -291,21 +303,9 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                         }
                     }
                 }
-                const int64_t oc0 = g * Og + blk * OB;
-                if (d->layout == FC_LAYOUT_NCHW && ks->KS(tile_unpack))
-                    /* the item's rows at once, V x V transposes: its rows are
-                       consecutive in cbuf and in each output channel (against
-                       4x4 SSE transposes row by row: 3x3 64x56x56 and 256x14x14
-                       1.01x, 1x7 128x17x17 1.02x; doubles had no transposes) */
-                    for (int64_t l0 = 0; l0 < nl; l0 += V)
-                        ks->KS(tile_unpack)(cbuf + l0, OB, (oh1 - oh0) * d->wo,
-                                            bias ? bias + oc0 + l0 : NULL,
-                                            y + ((n * d->o + oc0 + l0) * d->ho + oh0) * d->wo,
-                                            d->ho * d->wo, imin(V, nl - l0));
-                else
-                    for (int64_t oh = oh0; oh < oh1; oh++)
-                        FN(fc_store_tile)(d, y, n, oh, 0, oc0, cbuf + (oh - oh0) * rowlen, OB,
-                                          d->wo, nl, bias);
+                /* the item's rows at once: they are consecutive in cbuf */
+                FN(fc_store_tile)(ks, d, y, n, oh0, 0, g * Og + blk * OB, cbuf, OB,
+                                  (oh1 - oh0) * d->wo, nl, bias);
             }
         }
         fc_scratch_put(pool, tid, FC_SLOT_PANEL, panel);

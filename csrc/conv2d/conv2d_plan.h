@@ -180,14 +180,15 @@ void fc_transpose_bias_f32(const float *src, int64_t lds, int64_t np, int64_t nl
                            const float *bias, float *dst, int64_t ldd, int64_t *p_done,
                            int64_t *l_done);
 
-/* Writes an oc-vector result tile (tile[p*ldc + l]: pixel ow0+p of output row oh,
- * channel oc0+l) plus bias into y, in the layout of d, for p < np, l < nl. */
-void fc_store_tile_f32(const fc_conv2d_desc *d, float *y, int64_t n, int64_t oh, int64_t ow0,
-                       int64_t oc0, const float *tile, int64_t ldc, int64_t np, int64_t nl,
-                       const float *bias);
-void fc_store_tile_f64(const fc_conv2d_desc *d, double *y, int64_t n, int64_t oh, int64_t ow0,
-                       int64_t oc0, const double *tile, int64_t ldc, int64_t np, int64_t nl,
-                       const double *bias);
+/* Writes an oc-vector result tile (tile[p*ldc + l]: the p-th pixel from pixel
+ * ow0 of output row oh on, in row-major order, channel oc0+l) plus bias into y,
+ * in the layout of d, for p < np, l < nl. */
+void fc_store_tile_f32(const fc_ukernel_set *ks, const fc_conv2d_desc *d, float *y, int64_t n,
+                       int64_t oh, int64_t ow0, int64_t oc0, const float *tile, int64_t ldc,
+                       int64_t np, int64_t nl, const float *bias);
+void fc_store_tile_f64(const fc_ukernel_set *ks, const fc_conv2d_desc *d, double *y, int64_t n,
+                       int64_t oh, int64_t ow0, int64_t oc0, const double *tile, int64_t ldc,
+                       int64_t np, int64_t nl, const double *bias);
 
 /* The input panel of one work item (layout in conv2d_impl.h):
  * panel[row][c][q][t] = input(c0 + c, ih0 + row, t*stride_w + q - pad_w),

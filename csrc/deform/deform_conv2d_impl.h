@@ -79,7 +79,7 @@ static void FN(deform_panel_gemm)(const fc_deform_desc *d, const deform_plan_t *
             for (int64_t u = 0; u < np;) {
                 const int64_t pix = pix0 + pt + u, oh = pix / d->wo, ow = pix % d->wo;
                 const int64_t len = dmin(d->wo - ow, np - u);
-                FN(fc_store_tile)(cd, y, n, oh, ow, oc0, tile + u * OB, OB, len, nl, bias);
+                FN(fc_store_tile)(ks, cd, y, n, oh, ow, oc0, tile + u * OB, OB, len, nl, bias);
                 u += len;
             }
         }
