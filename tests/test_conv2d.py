@@ -475,6 +475,10 @@ def test_out_overlapping_input(isa, rng):
     # the non-finite weights land in the vectorised part of the weight packing
     ("dense wide", (1, 16, 8, 9), (32, 16, 3, 3), dict(padding=1)),
     ("depthwise", (1, 4, 8, 9), (8, 1, 3, 3), dict(padding=1, groups=4)),
+    # output rows in pairs sharing their input rows: the pair's first and last
+    # rows feed one output row only (an Inf there must not reach the other)
+    ("depthwise 4x4 row pairs", (1, 4, 8, 9), (4, 1, 4, 4), dict(padding=1, groups=4)),
+    ("depthwise 7x7 narrow", (1, 3, 8, 9), (3, 1, 7, 7), dict(padding=(1, 0), groups=3)),
     ("strided", (1, 3, 9, 9), (4, 3, 3, 3), dict(stride=2)),
     ("NHWC grouped", (1, 8, 9, 4), (6, 2, 3, 3), dict(padding=1, groups=2, layout="NHWC")),
 ])

@@ -170,24 +170,35 @@ static inline int64_t dw_tail_lanes(int64_t r, int rr, int R, int64_t nrows, int
  * in + i*pitch + coff[j]; output row r starts at in + r*pitch.  Rows go in pairs:
  * nrows is even (the caller runs an odd last row through the general kernel). */
 #define FC_DEFINE_DW_SHARED(T, VT, VL, SFX)                                             \
+    /* one input row of the pair: times the kernel row w0 into output row r    \
+       (ONE & 1), times w1 into row r+1 (ONE & 2) */                               \
+    FC_UK_INLINE void dws_row_##SFX(const int N, const int ONE, const T *row, int64_t kw, \
+                                    const int64_t *coff, const T *w0, const T *w1,   \
+                                    VT *a0, VT *a1)                                    \
+    {                                                                                   \
+        VT v;                                                                           \
+        for (int64_t j = 0; j < kw; j++)                                                \
+            _Pragma("GCC unroll 4") for (int k = 0; k < N; k++) {                       \
+                memcpy(&v, row + coff[j] + k * VL, sizeof v);                           \
+                if (ONE & 1)                                                            \
+                    a0[k] += v * w0[j];                                                 \
+                if (ONE & 2)                                                            \
+                    a1[k] += v * w1[j];                                                 \
+            }                                                                           \
+    }                                                                                   \
     FC_UK_INLINE void dws_chunk_##SFX(const int N, int64_t nvalid, int64_t kh, int64_t kw, \
                                       const T *in, int64_t pitch, const int64_t *coff,  \
                                       const T *wt, T bias, T *out, int64_t out_pitch)   \
     {                                                                                   \
-        VT a0[4], a1[4], v;                                                             \
+        VT a0[4], a1[4];                                                                \
         _Pragma("GCC unroll 4") for (int k = 0; k < N; k++) a0[k] = a1[k] = (VT){0} + bias; \
-        for (int64_t u = 0; u <= kh; u++) { /* input rows of the pair */               \
-            const T *row = in + u * pitch;                                              \
-            for (int64_t j = 0; j < kw; j++) {                                          \
-                const T w0 = u < kh ? wt[u * kw + j] : (T)0;    /* kernel row u of r    */ \
-                const T w1 = u > 0 ? wt[(u - 1) * kw + j] : (T)0; /* row u-1 of r+1     */ \
-                _Pragma("GCC unroll 4") for (int k = 0; k < N; k++) {                   \
-                    memcpy(&v, row + coff[j] + k * VL, sizeof v);                       \
-                    a0[k] += v * w0;                                                    \
-                    a1[k] += v * w1;                                                    \
-                }                                                                       \
-            }                                                                           \
-        }                                                                               \
+        /* input rows 0 .. kh of the pair; the first feeds only row r, the last     \
+           only row r+1 (skipped for the other, not multiplied by a zero weight:    \
+           Inf * 0 is NaN where the oracle adds nothing) */                         \
+        dws_row_##SFX(N, 1, in, kw, coff, wt, wt, a0, a1);                              \
+        for (int64_t u = 1; u < kh; u++)                                                \
+            dws_row_##SFX(N, 3, in + u * pitch, kw, coff, wt + u * kw, wt + (u - 1) * kw, a0, a1); \
+        dws_row_##SFX(N, 2, in + kh * pitch, kw, coff, wt, wt + (kh - 1) * kw, a0, a1);  \
         _Pragma("GCC unroll 4") for (int k = 0; k < N; k++) {                           \
             dw_store_##SFX(out + k * VL, &a0[k], nvalid - k * VL);                      \
             dw_store_##SFX(out + out_pitch + k * VL, &a1[k], nvalid - k * VL);          \
