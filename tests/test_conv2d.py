@@ -207,13 +207,13 @@ def test_depthwise_3x3_read_in_place(isa, n, c, mult, h, w, s2, stride_h, pad, p
 
 
 @settings(max_examples=150)
-@given(n=st.integers(0, 3), c=st.integers(1, 40), k=st.sampled_from([3, 5]), s=st.sampled_from([1, 2]),
+@given(n=st.integers(0, 3), c=st.integers(1, 40), k=st.sampled_from([3, 5, 7]), s=st.sampled_from([1, 2]),
        h=st.integers(1, 40), w=st.integers(1, 40), pad_h=st.integers(0, 4), pad_w=st.integers(0, 4),
        dtype=st.sampled_from([np.float32, np.float64]), bias=st.booleans(), nonfinite=st.booleans(),
        nhwc=st.booleans(), num_threads=st.sampled_from([1, 2]), seed=st.integers(0, 2**32 - 1))
 def test_depthwise_channel_vectors(isa, n, c, k, s, h, w, pad_h, pad_w, dtype, bias, nonfinite,
                                    nhwc, num_threads, seed):
-    """The depthwise kernels on channel vectors (3x3 and 5x5, stride 1 and 2):
+    """The depthwise kernels on channel vectors (3x3, 5x5 and 7x7, stride 1 and 2):
     blocks of V channels transposed (NCHW) or copied (NHWC) into a panel of
     pixel vectors and back.  Any channel count (a partial last block), planes
     narrower than a vector (the transposes' scalar edge), rows whose last chunk
@@ -244,6 +244,11 @@ def test_depthwise_channel_vectors(isa, n, c, k, s, h, w, pad_h, pad_w, dtype, b
     ((1, 48, 7, 7), 3, dict(padding=1)),            # 3x3 takes this path on rows of <= 8
     ((1, 33, 14, 14), 3, dict(stride=2, padding=1)),
     ((2, 19, 4, 4), 3, dict(padding=1)),             # planes of fewer pixels than a vector
+    ((1, 96, 56, 56), 7, dict(padding=3)),           # ConvNeXt: 16-pixel chunks
+    ((2, 45, 14, 14), 7, dict(padding=3)),           # 14-pixel chunks, a partial channel block
+    ((1, 21, 7, 7), 7, dict(padding=3)),             # 7-pixel chunks, kernel as large as the plane
+    ((1, 24, 5, 6), 7, dict(padding=3)),             # 4-pixel chunks, kernel past the plane
+    ((1, 18, 29, 31), 7, dict(stride=2, padding=3)),
 ])
 @pytest.mark.parametrize("layout", ["NCHW", "NHWC"])
 def test_depthwise_channel_vectors_shapes(isa, rng, dtype, xs, k, kw, layout):

@@ -20,7 +20,7 @@
  *     the bias and stores whole-vector tiles straight into NCHW output rows (a
  *     last vector past the row's end spills into the next row, written later).
  *
- *  depthwise (one input channel per group): per-ISA kernels.  5x5, and 3x3 on
+ *  depthwise (one input channel per group): per-ISA kernels.  5x5 and 7x7, and 3x3 on
  *     rows of at most 8 outputs (float: input rows of up to 28 when the data
  *     fits L2), with stride 1 or 2 and one output channel per channel, run on
  *     channel vectors (fc_dwc_applies, conv2d_depthwise_cvec):
@@ -318,7 +318,7 @@ int fc_dwc_applies(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
 {
     const int64_t k = d->kh, s = d->stride_h;
     if ((d->layout != FC_LAYOUT_NCHW && d->layout != FC_LAYOUT_NHWC) || d->c != d->groups ||
-        d->o != d->c || d->kw != k || (k != 3 && k != 5) || d->stride_w != s ||
+        d->o != d->c || d->kw != k || (k != 3 && k != 5 && k != 7) || d->stride_w != s ||
         (s != 1 && s != 2) || d->dil_h != 1 || d->dil_w != 1 ||
         !(elsize == 8 ? (void *)ks->dwc_rows_f64 : (void *)ks->dwc_rows_f32) ||
         fc_dwc_width(k, s, d->wo, ks->dwc_wide) == 0)
@@ -329,7 +329,10 @@ int fc_dwc_applies(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
         return 0;
     /* Measured against the width-vector kernels (bench/conv2d_bench.c and with the
        caches flushed between calls, AVX-512 and AVX2, float and double): 5x5 is
-       1.1-5x faster at every size from 7x7 to 112x112, stride 1 and 2.  3x3 gains
+       1.1-5x faster at every size from 7x7 to 112x112, stride 1 and 2.  7x7
+       (ConvNeXt) too: AVX-512 float 96x56x56 1.6x, 384x14x14 3.3x, 768x7x7 7.5x,
+       64x112x112 1.5x, stride 2 2.0x; AVX2 1.4-2.2x, SSE2 1.3-1.5x; double
+       1.4-2.3x; NHWC 3.5-4x (against the panel kernels, 1 thread).  3x3 gains
        on rows of at most 8 outputs (7x7 planes: 1.1-1.35x cold, 1.9x hot).  From
        14 columns on the in-place kernels waste few lanes: at 56 and 112 they win
        (dwc 0.65-0.9x); at 14 and 28 dwc wins for float with 8 or more lanes when
@@ -349,7 +352,7 @@ int fc_dwc_applies(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
        faster than it). */
     const double bytes = ((double)d->n * (double)d->c * (double)(d->h * d->w + d->ho * d->wo)) *
                          (double)elsize / (double)(nthreads > 0 ? nthreads : 1);
-    return k == 5 || d->wo <= 8 || d->layout == FC_LAYOUT_NHWC ||
+    return k >= 5 || d->wo <= 8 || d->layout == FC_LAYOUT_NHWC ||
            (elsize == 4 && V >= 8 && d->w <= 28 && bytes <= FC_DWC_WARM_BYTES);
 }
 

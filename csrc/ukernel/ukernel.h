@@ -94,7 +94,7 @@ typedef void (*fc_dwi_f64)(int64_t nplanes, int64_t nrows, int64_t wo, int64_t w
  *     from a panel of pixel vectors (row pitch `pitch` elements; output row r,
  *     column ox reads panel row r*s + i, column ox*s + j for tap (i, j)) with
  *     weights w[(i*k + j)*V + lane] and bias[lane], into out[(r*wo + ox)*V + lane];
- *     returns 0 (doing nothing) where fc_dwc_width is 0 or k, s not in {3, 5},
+ *     returns 0 (doing nothing) where fc_dwc_width is 0 or k, s not in {3, 5, 7},
  *     {1, 2};
  *   unpack: the pixel vectors src[f*V ...] for f < npix -> lanes c < nc at
  *     dst + c*cstride + f;

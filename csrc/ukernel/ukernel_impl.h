@@ -1011,10 +1011,10 @@ FC_DEFINE_DWI(double, fc_vd, FC_V64, f64, 3)
     FC_UK_INLINE void dwc_chunk_##SFX(const int K, const int S, const int CW, const T *p,  \
                                       int64_t pitch, const T *w, VT bias, T *o)         \
     {                                                                                   \
-        VT acc[16], v, wk[5];                                                           \
+        VT acc[16], v, wk[7];                                                           \
         _Pragma("GCC unroll 16") for (int i = 0; i < CW; i++) acc[i] = bias;            \
         _Pragma("GCC unroll 5") for (int ky = 0; ky < K; ky++) {                        \
-            _Pragma("GCC unroll 5") for (int kx = 0; kx < K; kx++)                      \
+            _Pragma("GCC unroll 7") for (int kx = 0; kx < K; kx++)                      \
                 memcpy(&wk[kx], w + (ky * K + kx) * VL, sizeof wk[kx]);                 \
             /* the row's address, opaque: otherwise GCC hoists every (row, pixel)     \
                address out of the chunk loop and spills them (4 of 5 rows' pointers  \
@@ -1023,7 +1023,7 @@ FC_DEFINE_DWI(double, fc_vd, FC_V64, f64, 3)
             __asm__("" : "+r"(row));                                                    \
             _Pragma("GCC unroll 40") for (int j = 0; j < (CW - 1) * S + K; j++) {       \
                 memcpy(&v, row + j * VL, sizeof v);                                     \
-                _Pragma("GCC unroll 5") for (int kx = 0; kx < K; kx++) {                \
+                _Pragma("GCC unroll 7") for (int kx = 0; kx < K; kx++) {                \
                     const int d = j - kx;                                               \
                     if (d >= 0 && d % S == 0 && d / S < CW)                             \
                         acc[d / S] += v * wk[kx];                                       \
@@ -1052,12 +1052,14 @@ FC_DEFINE_DWI(double, fc_vd, FC_V64, f64, 3)
 #define FC_DWC_FOR_NARROW(X, SFX)                                                       \
     X(SFX, 3, 1, 8) X(SFX, 3, 1, 7) X(SFX, 3, 1, 4) X(SFX, 3, 2, 8) X(SFX, 3, 2, 7)      \
     X(SFX, 3, 2, 4) X(SFX, 5, 1, 8) X(SFX, 5, 1, 7) X(SFX, 5, 1, 4) X(SFX, 5, 2, 8)      \
-    X(SFX, 5, 2, 7) X(SFX, 5, 2, 4)
+    X(SFX, 5, 2, 7) X(SFX, 5, 2, 4) X(SFX, 7, 1, 8) X(SFX, 7, 1, 7) X(SFX, 7, 1, 4)      \
+    X(SFX, 7, 2, 8) X(SFX, 7, 2, 7) X(SFX, 7, 2, 4)
 #if FC_DWC_WIDE
 #define FC_DWC_FOR(X, SFX)                                                              \
     FC_DWC_FOR_NARROW(X, SFX)                                                           \
     X(SFX, 3, 1, 16) X(SFX, 3, 1, 14) X(SFX, 3, 2, 16) X(SFX, 3, 2, 14) X(SFX, 5, 1, 16) \
-    X(SFX, 5, 1, 14) X(SFX, 5, 2, 16) X(SFX, 5, 2, 14)
+    X(SFX, 5, 1, 14) X(SFX, 5, 2, 16) X(SFX, 5, 2, 14) X(SFX, 7, 1, 16) X(SFX, 7, 1, 14) \
+    X(SFX, 7, 2, 16) X(SFX, 7, 2, 14)
 #else
 #define FC_DWC_FOR(X, SFX) FC_DWC_FOR_NARROW(X, SFX)
 #endif

@@ -69,6 +69,9 @@ static void random_desc(fc_conv2d_desc *d)
     case 0: d->h = 1; d->w = rint_(100, 700); d->kh = 1; break;   /* one long row  */
     case 1: d->w = 1; d->h = rint_(60, 300); d->kw = 1; break;    /* one tall column */
     case 2: d->dil_h = rint_(4, 12); d->dil_w = rint_(4, 30); break;
+    case 3: /* square, undilated, equal strides: the depthwise channel-vector kernels */
+        d->kh = d->kw = 2 * rint_(1, 3) + 1; d->stride_h = d->stride_w = rint_(1, 2);
+        d->dil_h = d->dil_w = 1; break;
     default: break;
     }
     d->pad_h = rint_(0, 3); d->pad_w = rint_(0, 4);
