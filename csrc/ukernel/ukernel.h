@@ -190,13 +190,14 @@ typedef struct fc_ukernel_set {
     /* Rows of conv2d's input panels, with this ISA's vectors: for r < nrows,
        row = dst + r*dst_pitch gets zeros in [0, tlo) and [thi, len) and
        row[t] = src[r*src_pitch + (t - tlo)*stride] in between (stride 1 and 2
-       vectorise: a copy, a deinterleave).  Reads stay below src_end. */
+       vectorise: a copy, a deinterleave).  Reads stay below src_end; row[len]
+       .. row[len + slack - 1] may be overwritten (the caller writes them later). */
     void (*panel_rows_f32)(const float *src, int64_t src_pitch, int64_t stride, int64_t nrows,
                            int64_t tlo, int64_t thi, int64_t len, float *dst, int64_t dst_pitch,
-                           const float *src_end);
+                           const float *src_end, int64_t slack);
     void (*panel_rows_f64)(const double *src, int64_t src_pitch, int64_t stride, int64_t nrows,
                            int64_t tlo, int64_t thi, int64_t len, double *dst, int64_t dst_pitch,
-                           const double *src_end);
+                           const double *src_end, int64_t slack);
     /* Both stride phases of stride-2 rows in one pass over the input: row r's
        slot q (q = 0, 1) at dst + r*dst_pitch + q*len gets input column 2t + q + e
        of src + r*src_pitch (src: column 0) for t in [tlo[q], thi[q]), zeros

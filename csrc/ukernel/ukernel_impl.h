@@ -451,13 +451,14 @@ FC_DEFINE_DWK_SHARED(double, fc_vd, FC_V64, f64, 25, 5)
                                                     int64_t stride, int64_t nrows,      \
                                                     int64_t tlo, int64_t thi, int64_t len, \
                                                     T *dst, int64_t dst_pitch,          \
-                                                    const T *src_end)                   \
+                                                    const T *src_end, int64_t slack)    \
     {                                                                                   \
         const int64_t nv = (thi - tlo + VL - 1) / VL * VL;                              \
-        /* Whole vectors, no remainder loop, when the row's slot has room for the    \
-           overshoot (overwritten by the zeros after it) and the reads stay inside  \
-           the input: rows are short, the remainder code cost as much as the rest */ \
-        const int whole = nrows > 0 && tlo + nv <= len &&                               \
+        /* Whole vectors, no remainder loop, when the row's slot (and the slack     \
+           after it) has room for the overshoot and the reads stay inside the      \
+           input: rows are short, the remainder code cost as much as the rest      \
+           (and rows narrower than a vector had no vector code at all) */          \
+        const int whole = nrows > 0 && tlo + nv <= len + slack &&                       \
                           stride * nv <= src_end - (src + (nrows - 1) * src_pitch);     \
         if (stride == 1 && whole)                                                       \
             panel_rows_body_##SFX(1, 1, src, src_pitch, 1, nrows, tlo, thi, nv, len, dst, dst_pitch); \
