@@ -21,8 +21,9 @@
  *     last vector past the row's end spills into the next row, written later).
  *
  *  depthwise (one input channel per group): per-ISA kernels.  5x5 and 7x7, and 3x3 on
- *     rows of at most 8 outputs (float: input rows of up to 28 when the data
- *     fits L2), with stride 1 or 2 and one output channel per channel, run on
+ *     rows of at most 8 outputs (float: input rows of up to 28, or wider ones
+ *     that would leave a fifth of the in-place kernels' lanes idle, when the
+ *     data fits L2), with stride 1 or 2 and one output channel per channel, run on
  *     channel vectors (fc_dwc_applies, conv2d_depthwise_cvec):
  *     blocks of V channels transposed (NHWC: copied) into a panel of pixel
  *     vectors, aligned loads each feeding up to K accumulators, and back.
@@ -349,11 +350,16 @@ int fc_dwc_applies(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
        double (AVX-512: 0.8-1.05x) nor with 4 lanes (SSE2: 0.8-0.9x at stride
        1).  NHWC always: the other NHWC path computes each channel's row apart
        and scatters it with a stride of C (6-8x the NCHW time; this path 4-9x
-       faster than it). */
+       faster than it).  Wider rows with stride 1 whose last vector leaves more
+       than a fifth of the in-place kernels' lanes idle likewise: 33, 35, 37, 38
+       and 50 columns 1.03-1.15x (AVX-512, 1 and 2 threads), where 40 (83% of
+       the lanes busy) ties and 48, 56 and 60 lose (0.66-0.89x). */
     const double bytes = ((double)d->n * (double)d->c * (double)(d->h * d->w + d->ho * d->wo)) *
                          (double)elsize / (double)(nthreads > 0 ? nthreads : 1);
+    const double lanes = (double)d->wo / (double)((d->wo + (int64_t)V - 1) / (int64_t)V * (int64_t)V);
     return k >= 5 || d->wo <= 8 || d->layout == FC_LAYOUT_NHWC ||
-           (elsize == 4 && V >= 8 && d->w <= 28 && bytes <= FC_DWC_WARM_BYTES);
+           (elsize == 4 && V >= 8 && (d->w <= 28 || (s == 1 && lanes < 0.8)) &&
+            bytes <= FC_DWC_WARM_BYTES);
 }
 
 void fc_valid_taps(int64_t start, int64_t dil, int64_t k, int64_t size, int64_t *lo, int64_t *hi)
