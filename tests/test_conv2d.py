@@ -344,6 +344,10 @@ EDGE_CASES = {
     "depthwise x3 wide": ((1, 16, 5, 67), (48, 1, 3, 3), dict(padding=1, groups=16)),
     "strided stem": ((1, 3, 23, 23), (16, 3, 7, 7), dict(stride=2, padding=3)),
     "wide row, 1 channel": ((1, 1, 2, 200), (1, 1, 1, 3), {}),
+    # stride 2: one stride phase has a pixel past the last whole vector the two
+    # phases share (8 and 16 shared pixels: AVX2 and AVX-512 lanes)
+    "stride 2, odd phase longer (17)": ((1, 3, 3, 17), (4, 3, 3, 3), dict(stride=2)),
+    "stride 2, odd phase longer (33), grouped": ((1, 4, 5, 33), (8, 2, 3, 3), dict(stride=2, groups=2)),
 }
 
 

@@ -487,6 +487,9 @@ FC_DEFINE_DWK_SHARED(double, fc_vd, FC_V64, f64, 25, 5)
            overshoot, fixed up below, and the reads stay inside the input */        \
         const int whole = nrows > 0 && nc > 0 && clo + nv <= len &&                     \
                           2 * (clo + nv) + e <= src_end - (src + (nrows - 1) * src_pitch); \
+        if (whole && FC_ROWS2_WHOLE(SFX, src, src_pitch, e, nrows, tlo, thi, len, dst,  \
+                                    dst_pitch, clo, nv))                                \
+            return;                                                                     \
         const int64_t n = whole ? nv : nc;                                              \
         for (int64_t r = 0; r < nrows; r++) {                                           \
             const T *s = src + r * src_pitch;                                           \
@@ -513,8 +516,6 @@ FC_DEFINE_DWK_SHARED(double, fc_vd, FC_V64, f64, 25, 5)
 
 FC_DEFINE_PANEL_ROWS(float, fc_vf, f32, FC_V32)
 FC_DEFINE_PANEL_ROWS(double, fc_vd, f64, FC_V64)
-FC_DEFINE_PANEL_ROWS2(float, f32, FC_V32)
-FC_DEFINE_PANEL_ROWS2(double, f64, FC_V64)
 
 /* Weight packing (see ukernel.h): 4x4 (float) or 2x2 (double) register
  * transposes of 16-byte vectors where the compiler has vector shuffles, a block
@@ -637,6 +638,56 @@ static int pack_rows_f64(const double *src, int64_t ld, int64_t nl, int64_t K, i
 #define FC_UP1_16 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30
 #define FC_LANES_(kind, n) FC_##kind##_##n
 #define FC_LANES(kind, n) FC_LANES_(kind, n)
+/* Stride-2 panel rows (panel_rows2) in whole vectors, explicitly: each pair of
+ * input vectors deinterleaved into the two slots, the last vector's lanes past
+ * a slot's pixels masked to zero.  The compiler's own vectorisation of the
+ * loop (with its per-row checks) and the scalar edges cost 12 ns a 56-column
+ * row here, this 8; half of a stride-2 g32 layer's time was these rows.  For
+ * rows with room for whole vectors (panel_rows2 decides): t in [clo, clo + nv)
+ * in vectors, the few others one by one. */
+#define FC_DEFINE_PANEL_ROWS2_WHOLE(T, VT, VL, NL, SFX)                                 \
+    FC_NO_MEMCPY_SUBST static void panel_rows2_whole_##SFX(const T *src, int64_t src_pitch, \
+                                                           int64_t e, int64_t nrows,    \
+                                                           const int64_t *tlo,          \
+                                                           const int64_t *thi, int64_t len, \
+                                                           T *dst, int64_t dst_pitch,   \
+                                                           int64_t clo, int64_t nv)     \
+    {                                                                                   \
+        /* slot q's lanes below thi[q] are its pixels (those columns are real);    \
+           one more may follow the vectors (thi[q] = chi + 1) */                    \
+        const int64_t vlast = clo + nv - VL;                                            \
+        fc_vi_##SFX mask[2];                                                            \
+        for (int q = 0; q < 2; q++)                                                     \
+            for (int l = 0; l < VL; l++)                                                \
+                mask[q][l] = vlast + l < thi[q] ? -1 : 0;                               \
+        for (int64_t r = 0; r < nrows; r++) {                                           \
+            const T *s = src + r * src_pitch;                                           \
+            T *d[2] = {dst + r * dst_pitch, dst + r * dst_pitch + len};                 \
+            const T *sc = s + 2 * clo + e;                                              \
+            for (int64_t t = 0; t < nv; t += VL) {                                      \
+                VT a, b;                                                                \
+                memcpy(&a, sc + 2 * t, sizeof a);                                       \
+                memcpy(&b, sc + 2 * t + VL, sizeof b);                                  \
+                VT ev = __builtin_shufflevector(a, b, FC_LANES(EVEN, NL));              \
+                VT od = __builtin_shufflevector(a, b, FC_LANES(ODD, NL));               \
+                if (t + VL == nv) {                                                     \
+                    ev = (VT)((fc_vi_##SFX)ev & mask[0]);                               \
+                    od = (VT)((fc_vi_##SFX)od & mask[1]);                               \
+                }                                                                       \
+                memcpy(d[0] + clo + t, &ev, sizeof ev);                                 \
+                memcpy(d[1] + clo + t, &od, sizeof od);                                 \
+            }                                                                           \
+            for (int q = 0; q < 2; q++) { /* the edges outside the vectors */            \
+                for (int64_t t = 0; t < clo; t++)                                       \
+                    d[q][t] = t >= tlo[q] && t < thi[q] ? s[2 * t + q + e] : (T)0;      \
+                for (int64_t t = clo + nv; t < len; t++)                                \
+                    d[q][t] = t < thi[q] ? s[2 * t + q + e] : (T)0;                     \
+            }                                                                           \
+        }                                                                               \
+    }
+FC_DEFINE_PANEL_ROWS2_WHOLE(float, fc_vf, FC_V32, FC_L32, f32)
+FC_DEFINE_PANEL_ROWS2_WHOLE(double, fc_vd, FC_V64, FC_L64, f64)
+#define FC_ROWS2_WHOLE(SFX, ...) (panel_rows2_whole_##SFX(__VA_ARGS__), 1)
 #define FC_DEFINE_DW3X3S2P1(T, VT, VL, NL, SFX)                                    \
     /* one kernel row: acc + tap0 * O(shifted) + tap1 * E + tap2 * O */                \
     FC_UK_INLINE VT dw3s2_row_##SFX(VT acc, const T *p, VT *prev, const VT *w,          \
@@ -1096,7 +1147,10 @@ FC_DEFINE_DWC_DISPATCH(double, f64)
 #define FC_DWI(SFX, K) NULL
 #define FC_DWC(NAME, SFX) NULL
 #define FC_TILE_UNPACK(SFX) NULL
+#define FC_ROWS2_WHOLE(SFX, ...) 0 /* no vector shuffles: the general loop */
 #endif
+FC_DEFINE_PANEL_ROWS2(float, f32, FC_V32)
+FC_DEFINE_PANEL_ROWS2(double, f64, FC_V64)
 
 /* FMA peak probe: FC_MAX_ACC independent chains, enough to cover the FMA
  * latency on every supported core. */
