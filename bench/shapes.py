@@ -39,8 +39,15 @@ EXTRA_SHAPES = {
                                      kind="depthwise"),
     "depthwise5x5_c672_14": shape(1, 672, 14, 14, 672, 5, padding=2, groups=672, kind="depthwise"),
     "depthwise3x3_c960_7": shape(1, 960, 7, 7, 960, 3, padding=1, groups=960, kind="depthwise"),
+    # ConvNeXt-T's 7x7 depthwise layers (stages 1 and 3)
+    "depthwise7x7_c96_56": shape(1, 96, 56, 56, 96, 7, padding=3, groups=96, kind="depthwise"),
+    "depthwise7x7_c384_14": shape(1, 384, 14, 14, 384, 7, padding=3, groups=384, kind="depthwise"),
     "grouped3x3_g32_c256_28": shape(1, 256, 28, 28, 256, 3, padding=1, groups=32, kind="grouped"),
     "grouped3x3_g8_c128_28": shape(2, 128, 28, 28, 128, 3, padding=1, groups=8, kind="grouped"),
+    # ResNeXt-50 32x4d: layer2's first block (stride 2), layer3 (16 channels a group)
+    "grouped3x3_s2_g32_c256_56": shape(1, 256, 56, 56, 256, 3, stride=2, padding=1, groups=32,
+                                       kind="grouped"),
+    "grouped3x3_g32_c512_14": shape(1, 512, 14, 14, 512, 3, padding=1, groups=32, kind="grouped"),
     "dilated3x3_d2_c128_28": shape(1, 128, 28, 28, 128, 3, padding=2, dilation=2, kind="dilated"),
     "dilated3x3_d12_c256_33": shape(1, 256, 33, 33, 256, 3, padding=12, dilation=12,
                                     kind="dilated"),
