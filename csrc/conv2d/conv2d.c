@@ -20,11 +20,11 @@
  *     the bias and stores whole-vector tiles straight into NCHW output rows (a
  *     last vector past the row's end spills into the next row, written later).
  *
- *  depthwise (one input channel per group): per-ISA kernels.  5x5 and 7x7, and 3x3 on
- *     rows of at most 8 outputs (float: input rows of up to 28, or wider ones
- *     that would leave a fifth of the in-place kernels' lanes idle, when the
- *     data fits L2), with stride 1 or 2 and one output channel per channel, run on
- *     channel vectors (fc_dwc_applies, conv2d_depthwise_cvec):
+ *  depthwise (one input channel per group): per-ISA kernels.  5x5 and 7x7,
+ *     and 3x3 on rows of at most 8 outputs (float: input rows of up to 28, or
+ *     wider ones that would leave a fifth of the in-place kernels' lanes idle,
+ *     when the data fits L2), with stride 1 or 2 and one output channel per
+ *     channel, run on channel vectors (fc_dwc_applies, conv2d_depthwise_cvec):
  *     blocks of V channels transposed (NHWC: copied) into a panel of pixel
  *     vectors, aligned loads each feeding up to K accumulators, and back.
  *     Other 3x3 NCHW with stride 1, or horizontal stride 2 and padding 1, read
@@ -356,7 +356,7 @@ int fc_dwc_applies(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
        the lanes busy) ties and 48, 56 and 60 lose (0.66-0.89x). */
     const double bytes = ((double)d->n * (double)d->c * (double)(d->h * d->w + d->ho * d->wo)) *
                          (double)elsize / (double)(nthreads > 0 ? nthreads : 1);
-    const double lanes = (double)d->wo / (double)((d->wo + (int64_t)V - 1) / (int64_t)V * (int64_t)V);
+    const double lanes = (double)d->wo / (double)(cdiv(d->wo, (int64_t)V) * (int64_t)V);
     return k >= 5 || d->wo <= 8 || d->layout == FC_LAYOUT_NHWC ||
            (elsize == 4 && V >= 8 && (d->w <= 28 || (s == 1 && lanes < 0.8)) &&
             bytes <= FC_DWC_WARM_BYTES);

@@ -195,8 +195,8 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
        buffer -- large weights (512 x 512 x 3 x 3) go from memory to the cache
        and are consumed there, instead of a packed copy making a round trip.
        But not for a batch on one thread, which would pack every block once per
-       image (8 x 512x7x7 3x3 1.29x, 8 x 2048x7x7 1x1 1.11x; on 2 threads packing
-       per item measured 6% faster, as before). */
+       image (8 x 512x7x7 3x3 1.21-1.29x, 8 x 2048x7x7 1x1 1.11-1.18x; on 2
+       threads packing per item measured 6% faster, as before). */
     const int lazy = pl->nrb == 1 && (d->n == 1 || fc_resolve_threads(nthreads, pl->items) > 1);
     int64_t wp_elems = lazy ? mul_ok(K, OB) : mul4(G, pl->nob, K, OB);
     if (wp_elems < 0)
