@@ -208,19 +208,23 @@ def test_depthwise_3x3_read_in_place(isa, n, c, mult, h, w, s2, stride_h, pad, p
 
 @settings(max_examples=150)
 @given(n=st.integers(0, 3), c=st.integers(1, 40), k=st.sampled_from([3, 5, 7]), s=st.sampled_from([1, 2]),
+       dil=st.sampled_from([1, 1, 2, 4]),
        h=st.integers(1, 40), w=st.integers(1, 40), pad_h=st.integers(0, 4), pad_w=st.integers(0, 4),
        dtype=st.sampled_from([np.float32, np.float64]), bias=st.booleans(), nonfinite=st.booleans(),
        nhwc=st.booleans(), num_threads=st.sampled_from([1, 2]), seed=st.integers(0, 2**32 - 1))
-def test_depthwise_channel_vectors(isa, n, c, k, s, h, w, pad_h, pad_w, dtype, bias, nonfinite,
+def test_depthwise_channel_vectors(isa, n, c, k, s, dil, h, w, pad_h, pad_w, dtype, bias, nonfinite,
                                    nhwc, num_threads, seed):
-    """The depthwise kernels on channel vectors (3x3, 5x5 and 7x7, stride 1 and 2):
-    blocks of V channels transposed (NCHW) or copied (NHWC) into a panel of
-    pixel vectors and back.  Any channel count (a partial last block), planes
-    narrower than a vector (the transposes' scalar edge), rows whose last chunk
-    overlaps the one before, padding up to and past the kernel, NaN/Inf, empty
-    batches."""
-    pad_h, pad_w = min(pad_h, k - 1), min(pad_w, k - 1)
-    h, w = max(h, k - 2 * pad_h), max(w, k - 2 * pad_w)
+    """The depthwise kernels on channel vectors (3x3, 5x5 and 7x7, stride 1 and 2;
+    3x3 dilated by 2 and 4): blocks of V channels transposed (NCHW) or copied
+    (NHWC) into a panel of pixel vectors and back.  Any channel count (a partial
+    last block), planes narrower than a vector (the transposes' scalar edge),
+    rows whose last chunk overlaps the one before, padding up to and past the
+    kernel, NaN/Inf, empty batches."""
+    if dil > 1:  # the dilated kernels: 3x3, stride 1
+        k, s = 3, 1
+    ext = (k - 1) * dil + 1
+    pad_h, pad_w = min(pad_h, ext - 1), min(pad_w, ext - 1)
+    h, w = max(h, ext - 2 * pad_h), max(w, ext - 2 * pad_w)
     rng = np.random.default_rng(seed)
     x = random_array(rng, (n, c, h, w), dtype)
     wt = random_array(rng, (c, 1, k, k), dtype)
@@ -231,8 +235,8 @@ def test_depthwise_channel_vectors(isa, n, c, k, s, h, w, pad_h, pad_w, dtype, b
         wt[rng.integers(c), 0, rng.integers(k), rng.integers(k)] = np.inf
     if nhwc:
         x = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
-    check(x, wt, b, stride=s, padding=(pad_h, pad_w), groups=c, num_threads=num_threads,
-          layout="NHWC" if nhwc else "NCHW")
+    check(x, wt, b, stride=s, padding=(pad_h, pad_w), dilation=dil, groups=c,
+          num_threads=num_threads, layout="NHWC" if nhwc else "NCHW")
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -249,6 +253,9 @@ def test_depthwise_channel_vectors(isa, n, c, k, s, h, w, pad_h, pad_w, dtype, b
     ((1, 21, 7, 7), 7, dict(padding=3)),             # 7-pixel chunks, kernel as large as the plane
     ((1, 24, 5, 6), 7, dict(padding=3)),             # 4-pixel chunks, kernel past the plane
     ((1, 18, 29, 31), 7, dict(stride=2, padding=3)),
+    ((1, 40, 33, 33), 3, dict(padding=2, dilation=2)),  # DeepLab's atrous depthwise
+    ((2, 21, 17, 23), 3, dict(padding=4, dilation=4)),
+    ((1, 19, 9, 12), 3, dict(padding=(1, 3), dilation=2)),  # kernel past the plane
 ])
 @pytest.mark.parametrize("layout", ["NCHW", "NHWC"])
 def test_depthwise_channel_vectors_shapes(isa, rng, dtype, xs, k, kw, layout):

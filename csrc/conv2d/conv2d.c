@@ -317,12 +317,15 @@ int fc_dw_inplace_geometry(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
 
 int fc_dwc_applies(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize, int nthreads)
 {
-    const int64_t k = d->kh, s = d->stride_h;
+    const int64_t k = d->kh, s = d->stride_h, dil = d->dil_h;
+    /* the compiled kernels (ukernel.h): k x k, k in {3, 5, 7}, stride 1 or 2, or
+       3x3 dilated by 2 or 4 with stride 1 */
+    const int compiled = dil == 1 ? (k == 3 || k == 5 || k == 7) && (s == 1 || s == 2)
+                                  : k == 3 && s == 1 && (dil == 2 || dil == 4);
     if ((d->layout != FC_LAYOUT_NCHW && d->layout != FC_LAYOUT_NHWC) || d->c != d->groups ||
-        d->o != d->c || d->kw != k || (k != 3 && k != 5 && k != 7) || d->stride_w != s ||
-        (s != 1 && s != 2) || d->dil_h != 1 || d->dil_w != 1 ||
+        d->o != d->c || d->kw != k || d->stride_w != s || d->dil_w != dil || !compiled ||
         !(elsize == 8 ? (void *)ks->dwc_rows_f64 : (void *)ks->dwc_rows_f32) ||
-        fc_dwc_width(k, s, d->wo, ks->dwc_wide) == 0)
+        fc_dwc_width(k, s, dil, d->wo, ks->dwc_wide) == 0)
         return 0;
     const double V = elsize == 8 ? ks->vlen_f64 : ks->vlen_f32;
     const double panel_row = (double)(d->pad_w + d->w + (d->wo - 1) * s + k) * V * elsize;
@@ -353,10 +356,17 @@ int fc_dwc_applies(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
        faster than it).  Wider rows with stride 1 whose last vector leaves more
        than a fifth of the in-place kernels' lanes idle likewise: 33, 35, 37, 38
        and 50 columns 1.03-1.15x (AVX-512, 1 and 2 threads), where 40 (83% of
-       the lanes busy) ties and 48, 56 and 60 lose (0.66-0.89x). */
+       the lanes busy) ties and 48, 56 and 60 lose (0.66-0.89x).  3x3 dilated by
+       2 or 4 (against the panel kernels, AVX-512 float, 1 / 2 threads): 28x28
+       1.53x / 1.53x, 14x14 2.47x, 33x33 1.34-1.41x / 1.40-1.45x, 56x56 1.30x /
+       1.19x, AVX2 1.32-1.61x; but 65x65 1.00-1.12x / 0.59-0.62x, 112x112 0.96x /
+       0.79x (the panel kernels scale to two threads there, these did not), and
+       with 4 lanes (SSE2) 0.78-0.88x: so with 8 lanes or more, up to 56 columns. */
     const double bytes = ((double)d->n * (double)d->c * (double)(d->h * d->w + d->ho * d->wo)) *
                          (double)elsize / (double)(nthreads > 0 ? nthreads : 1);
     const double lanes = (double)d->wo / (double)(cdiv(d->wo, (int64_t)V) * (int64_t)V);
+    if (dil > 1) /* see the dilated kernels' measurements above */
+        return V >= 8 && d->w <= 56;
     return k >= 5 || d->wo <= 8 || d->layout == FC_LAYOUT_NHWC ||
            (elsize == 4 && V >= 8 && (d->w <= 28 || (s == 1 && lanes < 0.8)) &&
             bytes <= FC_DWC_WARM_BYTES);

@@ -719,11 +719,12 @@ static int FN(conv2d_depthwise_cvec)(const fc_conv2d_desc *d, const T *x, const 
 {
     const int64_t V = sizeof(T) == 4 ? ks->vlen_f32 : ks->vlen_f64;
     const int64_t C = d->c, H = d->h, W = d->w, ho = d->ho, wo = d->wo;
-    const int64_t k = d->kh, s = d->stride_h, taps = k * k, nblk = cdiv(C, V);
+    const int64_t k = d->kh, s = d->stride_h, dil = d->dil_h, taps = k * k, nblk = cdiv(C, V);
+    const int64_t ext = (k - 1) * dil + 1; /* input rows and columns a kernel spans */
     const int nhwc = d->layout == FC_LAYOUT_NHWC;
     /* panel columns: input column t - pad_w at column t; room for every input
        column (pack writes them all) and every column the kernel reads */
-    const int64_t Wa = imax((wo - 1) * s + k, d->pad_w + W), pitch = Wa * V;
+    const int64_t Wa = imax((wo - 1) * s + ext, d->pad_w + W), pitch = Wa * V;
     /* output rows per band: a panel of ~256 KB (measured against 64 and 16: the
        steps below keep the rows in use in L1 anyway, and fewer bands transpose
        fewer shared rows twice); NHWC: the band's rows of all channels, in and
@@ -739,7 +740,7 @@ static int FN(conv2d_depthwise_cvec)(const fc_conv2d_desc *d, const T *x, const 
     while (band > 1 && d->n * nblk * cdiv(ho, band) < want)
         band = cdiv(band, 2);
     const int64_t nband = cdiv(ho, band), items = d->n * nblk * nband;
-    const int64_t prows = (band - 1) * s + k;
+    const int64_t prows = (band - 1) * s + ext;
     /* output rows per step (below): at least 2V output pixels and V new input
        pixels, so the transposes run on whole vectors; then evened out over the
        band, so that no step is left with a few pixels (the transposes' scalar
@@ -815,7 +816,7 @@ static int FN(conv2d_depthwise_cvec)(const fc_conv2d_desc *d, const T *x, const 
             const int64_t oy0 = it / nblk % nband * band, nr = imin(band, ho - oy0);
             const int64_t c0 = b * V, nc = imin(V, C - c0);
             /* panel row r holds input row iy0 + r; rows [lo, hi) are in the image */
-            const int64_t iy0 = oy0 * s - d->pad_h, pr = (nr - 1) * s + k;
+            const int64_t iy0 = oy0 * s - d->pad_h, pr = (nr - 1) * s + ext;
             const int64_t lo = imin(pr, imax(0, -iy0)), hi = imax(lo, imin(pr, H - iy0));
             for (int64_t r = 0; r < pr; r++)
                 if (r < lo || r >= hi)
@@ -830,7 +831,7 @@ static int FN(conv2d_depthwise_cvec)(const fc_conv2d_desc *d, const T *x, const 
                of one step overlap the FMAs of another) */
             int64_t done = lo; /* panel rows [lo, done) hold their input row */
             for (int64_t r0 = 0; r0 < nr; r0 += G) {
-                const int64_t g = imin(G, nr - r0), need = imin(hi, (r0 + g - 1) * s + k);
+                const int64_t g = imin(G, nr - r0), need = imin(hi, (r0 + g - 1) * s + ext);
                 T *prow = panel + done * pitch + d->pad_w * V;
                 if (need > done && nhwc)
                     for (int64_t r = done; r < need; r++, prow += pitch)
@@ -846,7 +847,7 @@ static int FN(conv2d_depthwise_cvec)(const fc_conv2d_desc *d, const T *x, const 
                 done = imax(done, need);
                 /* 0 (nothing computed) never happens: fc_dwc_applies admits only
                    the kernels the set has; an error, not garbage, if it did */
-                if (!ks->KS(dwc_rows)(g, wo, k, s, panel + r0 * s * pitch, pitch, wb,
+                if (!ks->KS(dwc_rows)(g, wo, k, s, dil, panel + r0 * s * pitch, pitch, wb,
                                       wb + taps * V, ob)) {
                     fc_set_error(&err, FC_EINVAL);
                     break;

@@ -90,12 +90,13 @@ typedef void (*fc_dwi_f64)(int64_t nplanes, int64_t nrows, int64_t wo, int64_t w
  *   pack: pixels f < npix (f = r*w + x) of channels c < nc (channel c at
  *     src + c*cstride) -> the V-vector at dst + r*dst_pitch + x*V (lanes past
  *     nc: don't care);
- *   rows: nrows output rows of wo pixels, stride s (both ways), a k x k kernel,
- *     from a panel of pixel vectors (row pitch `pitch` elements; output row r,
- *     column ox reads panel row r*s + i, column ox*s + j for tap (i, j)) with
- *     weights w[(i*k + j)*V + lane] and bias[lane], into out[(r*wo + ox)*V + lane];
- *     returns 0 (doing nothing) where fc_dwc_width is 0 or k, s not in {3, 5, 7},
- *     {1, 2};
+ *   rows: nrows output rows of wo pixels, stride s and dilation d (both ways),
+ *     a k x k kernel, from a panel of pixel vectors (row pitch `pitch` elements;
+ *     output row r, column ox reads panel row r*s + i*d, column ox*s + j*d for
+ *     tap (i, j)) with weights w[(i*k + j)*V + lane] and bias[lane], into
+ *     out[(r*wo + ox)*V + lane]; returns 0 (doing nothing) where fc_dwc_width is
+ *     0 or (k, s, d) is not compiled: k in {3, 5, 7} with s in {1, 2} and d = 1,
+ *     or k = 3, s = 1, d in {2, 4};
  *   unpack: the pixel vectors src[f*V ...] for f < npix -> lanes c < nc at
  *     dst + c*cstride + f;
  *   gather, scatter (NHWC, where pixels are channel vectors already): pixel f
@@ -105,10 +106,10 @@ typedef void (*fc_dwc_pack_f32)(const float *src, int64_t cstride, int64_t nc, i
                                 int64_t w, float *dst, int64_t dst_pitch);
 typedef void (*fc_dwc_pack_f64)(const double *src, int64_t cstride, int64_t nc, int64_t npix,
                                 int64_t w, double *dst, int64_t dst_pitch);
-typedef int (*fc_dwc_rows_f32)(int64_t nrows, int64_t wo, int64_t k, int64_t s,
+typedef int (*fc_dwc_rows_f32)(int64_t nrows, int64_t wo, int64_t k, int64_t s, int64_t d,
                                const float *panel, int64_t pitch, const float *w,
                                const float *bias, float *out);
-typedef int (*fc_dwc_rows_f64)(int64_t nrows, int64_t wo, int64_t k, int64_t s,
+typedef int (*fc_dwc_rows_f64)(int64_t nrows, int64_t wo, int64_t k, int64_t s, int64_t d,
                                const double *panel, int64_t pitch, const double *w,
                                const double *bias, double *out);
 typedef void (*fc_dwc_unpack_f32)(const float *src, int64_t npix, float *dst, int64_t cstride,
@@ -128,18 +129,18 @@ typedef void (*fc_dwc_gather_f32)(const float *src, int64_t pix_stride, int64_t 
 typedef void (*fc_dwc_gather_f64)(const double *src, int64_t pix_stride, int64_t nc,
                                   int64_t npix, double *dst);
 
-/* Output pixels per dwc chunk for a k x k kernel, stride s, rows of wo pixels:
- * of the widths compiled (16 and 14 only in `wide` sets, those with 32 vector
- * registers), the one with the least work per row -- each chunk's FMAs plus
- * its loads, a last chunk overlapping the one before; 0 when wo < 4. */
-static inline int fc_dwc_width(int64_t k, int64_t s, int64_t wo, int wide)
+/* Output pixels per dwc chunk for a k x k kernel, stride s, dilation d, rows of
+ * wo pixels: of the widths compiled (16 and 14 only in `wide` sets, those with
+ * 32 vector registers), the one with the least work per row -- each chunk's
+ * FMAs plus its loads, a last chunk overlapping the one before; 0 when wo < 4. */
+static inline int fc_dwc_width(int64_t k, int64_t s, int64_t d, int64_t wo, int wide)
 {
     static const int widths[5] = {16, 14, 8, 7, 4};
     int best = 0;
     int64_t best_cost = 0;
     for (int i = wide ? 0 : 2; i < 5; i++) {
         const int64_t cw = widths[i];
-        const int64_t cost = (wo + cw - 1) / cw * (cw * k + (cw - 1) * s + k);
+        const int64_t cost = (wo + cw - 1) / cw * (cw * k + (cw - 1) * s + (k - 1) * d + 1);
         if (cw <= wo && (best == 0 || cost < best_cost)) {
             best = (int)cw;
             best_cost = cost;

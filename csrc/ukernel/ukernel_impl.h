@@ -1060,8 +1060,8 @@ FC_DEFINE_DWI(double, fc_vd, FC_V64, f64, 3)
     /* CW output pixels of one row: kernel row by kernel row, each panel pixel  \
        j of the row is loaded once and feeds accumulator (j - kx)/S for every  \
        tap kx it is under */                                                   \
-    FC_UK_INLINE void dwc_chunk_##SFX(const int K, const int S, const int CW, const T *p,  \
-                                      int64_t pitch, const T *w, VT bias, T *o)         \
+    FC_UK_INLINE void dwc_chunk_##SFX(const int K, const int S, const int D, const int CW, \
+                                      const T *p, int64_t pitch, const T *w, VT bias, T *o) \
     {                                                                                   \
         VT acc[16], v, wk[7];                                                           \
         _Pragma("GCC unroll 16") for (int i = 0; i < CW; i++) acc[i] = bias;            \
@@ -1071,12 +1071,12 @@ FC_DEFINE_DWI(double, fc_vd, FC_V64, f64, 3)
             /* the row's address, opaque: otherwise GCC hoists every (row, pixel)     \
                address out of the chunk loop and spills them (4 of 5 rows' pointers  \
                kept on the stack and in vector registers) */                         \
-            const T *row = p + ky * pitch;                                              \
+            const T *row = p + ky * D * pitch;                                          \
             __asm__("" : "+r"(row));                                                    \
-            _Pragma("GCC unroll 40") for (int j = 0; j < (CW - 1) * S + K; j++) {       \
+            _Pragma("GCC unroll 40") for (int j = 0; j < (CW - 1) * S + (K - 1) * D + 1; j++) { \
                 memcpy(&v, row + j * VL, sizeof v);                                     \
                 _Pragma("GCC unroll 7") for (int kx = 0; kx < K; kx++) {                \
-                    const int d = j - kx;                                               \
+                    const int d = j - kx * D;                                           \
                     if (d >= 0 && d % S == 0 && d / S < CW)                             \
                         acc[d / S] += v * wk[kx];                                       \
                 }                                                                       \
@@ -1087,46 +1087,54 @@ FC_DEFINE_DWI(double, fc_vd, FC_V64, f64, 3)
     }
 /* all rows of one (kernel, stride, chunk width): the last chunk of a row
    overlaps the one before when CW does not divide wo */
-#define FC_DEFINE_DWC_ROWS(T, VT, VL, SFX, K, S, CW)                                    \
-    static void dwc_rows_##SFX##_##K##_##S##_##CW(int64_t nrows, int64_t wo, const T *panel, \
-                                                  int64_t pitch, const T *w, const T *bias, \
-                                                  T *out)                               \
+#define FC_DWC_ROWS_NAME(SFX, K, S, D, CW) dwc_rows_##SFX##_k##K##_s##S##_d##D##_w##CW
+#define FC_DEFINE_DWC_ROWS(T, VT, VL, SFX, K, S, D, CW)                                 \
+    static void FC_DWC_ROWS_NAME(SFX, K, S, D, CW)(int64_t nrows, int64_t wo, const T *panel, \
+                                                   int64_t pitch, const T *w, const T *bias, \
+                                                   T *out)                              \
     {                                                                                   \
         VT bv;                                                                          \
         memcpy(&bv, bias, sizeof bv);                                                   \
         for (int64_t r = 0; r < nrows; r++)                                             \
             for (int64_t xc = 0; xc < wo; xc += CW) {                                   \
                 const int64_t x0 = xc + CW <= wo ? xc : wo - CW;                        \
-                dwc_chunk_##SFX(K, S, CW, panel + (r * S * pitch + x0 * S * VL), pitch, w, bv, \
-                                out + (r * wo + x0) * VL);                              \
+                dwc_chunk_##SFX(K, S, D, CW, panel + (r * S * pitch + x0 * S * VL), pitch, w, \
+                                bv, out + (r * wo + x0) * VL);                          \
             }                                                                           \
     }
+/* (kernel, stride, dilation, chunk width): 3x3, 5x5, 7x7 with stride 1 or 2, and
+   3x3 with dilation 2 or 4 (DeepLab's atrous depthwise layers) */
 #define FC_DWC_FOR_NARROW(X, SFX)                                                       \
-    X(SFX, 3, 1, 8) X(SFX, 3, 1, 7) X(SFX, 3, 1, 4) X(SFX, 3, 2, 8) X(SFX, 3, 2, 7)      \
-    X(SFX, 3, 2, 4) X(SFX, 5, 1, 8) X(SFX, 5, 1, 7) X(SFX, 5, 1, 4) X(SFX, 5, 2, 8)      \
-    X(SFX, 5, 2, 7) X(SFX, 5, 2, 4) X(SFX, 7, 1, 8) X(SFX, 7, 1, 7) X(SFX, 7, 1, 4)      \
-    X(SFX, 7, 2, 8) X(SFX, 7, 2, 7) X(SFX, 7, 2, 4)
+    X(SFX, 3, 1, 1, 8) X(SFX, 3, 1, 1, 7) X(SFX, 3, 1, 1, 4) X(SFX, 3, 2, 1, 8)          \
+    X(SFX, 3, 2, 1, 7) X(SFX, 3, 2, 1, 4) X(SFX, 5, 1, 1, 8) X(SFX, 5, 1, 1, 7)          \
+    X(SFX, 5, 1, 1, 4) X(SFX, 5, 2, 1, 8) X(SFX, 5, 2, 1, 7) X(SFX, 5, 2, 1, 4)          \
+    X(SFX, 7, 1, 1, 8) X(SFX, 7, 1, 1, 7) X(SFX, 7, 1, 1, 4) X(SFX, 7, 2, 1, 8)          \
+    X(SFX, 7, 2, 1, 7) X(SFX, 7, 2, 1, 4) X(SFX, 3, 1, 2, 8) X(SFX, 3, 1, 2, 7)          \
+    X(SFX, 3, 1, 2, 4) X(SFX, 3, 1, 4, 8) X(SFX, 3, 1, 4, 7) X(SFX, 3, 1, 4, 4)
 #if FC_DWC_WIDE
 #define FC_DWC_FOR(X, SFX)                                                              \
     FC_DWC_FOR_NARROW(X, SFX)                                                           \
-    X(SFX, 3, 1, 16) X(SFX, 3, 1, 14) X(SFX, 3, 2, 16) X(SFX, 3, 2, 14) X(SFX, 5, 1, 16) \
-    X(SFX, 5, 1, 14) X(SFX, 5, 2, 16) X(SFX, 5, 2, 14) X(SFX, 7, 1, 16) X(SFX, 7, 1, 14) \
-    X(SFX, 7, 2, 16) X(SFX, 7, 2, 14)
+    X(SFX, 3, 1, 1, 16) X(SFX, 3, 1, 1, 14) X(SFX, 3, 2, 1, 16) X(SFX, 3, 2, 1, 14)      \
+    X(SFX, 5, 1, 1, 16) X(SFX, 5, 1, 1, 14) X(SFX, 5, 2, 1, 16) X(SFX, 5, 2, 1, 14)      \
+    X(SFX, 7, 1, 1, 16) X(SFX, 7, 1, 1, 14) X(SFX, 7, 2, 1, 16) X(SFX, 7, 2, 1, 14)      \
+    X(SFX, 3, 1, 2, 16) X(SFX, 3, 1, 2, 14) X(SFX, 3, 1, 4, 16) X(SFX, 3, 1, 4, 14)
 #else
 #define FC_DWC_FOR(X, SFX) FC_DWC_FOR_NARROW(X, SFX)
 #endif
-#define FC_DWC_ROWS_F32(SFX, K, S, CW) FC_DEFINE_DWC_ROWS(float, fc_vf, FC_V32, SFX, K, S, CW)
-#define FC_DWC_ROWS_F64(SFX, K, S, CW) FC_DEFINE_DWC_ROWS(double, fc_vd, FC_V64, SFX, K, S, CW)
-#define FC_DWC_CASE(SFX, K, S, CW)                                                      \
-    case K * 1000 + S * 100 + CW:                                                       \
-        dwc_rows_##SFX##_##K##_##S##_##CW(nrows, wo, panel, pitch, w, bias, out);       \
+#define FC_DWC_ROWS_F32(SFX, K, S, D, CW) FC_DEFINE_DWC_ROWS(float, fc_vf, FC_V32, SFX, K, S, D, CW)
+#define FC_DWC_ROWS_F64(SFX, K, S, D, CW) FC_DEFINE_DWC_ROWS(double, fc_vd, FC_V64, SFX, K, S, D, CW)
+#define FC_DWC_CASE(SFX, K, S, D, CW)                                                   \
+    case D * 10000 + K * 1000 + S * 100 + CW:                                           \
+        FC_DWC_ROWS_NAME(SFX, K, S, D, CW)(nrows, wo, panel, pitch, w, bias, out);      \
         return 1;
 #define FC_DEFINE_DWC_DISPATCH(T, SFX)                                                  \
-    static int dwc_rows_##SFX(int64_t nrows, int64_t wo, int64_t k, int64_t s,          \
+    static int dwc_rows_##SFX(int64_t nrows, int64_t wo, int64_t k, int64_t s, int64_t d, \
                               const T *panel, int64_t pitch, const T *w, const T *bias, \
                               T *out)                                                   \
     {                                                                                   \
-        switch (k * 1000 + s * 100 + fc_dwc_width(k, s, wo, FC_DWC_WIDE)) {             \
+        if (d < 1 || d > 9 || k > 9 || s > 9) /* outside the case keys */              \
+            return 0;                                                                   \
+        switch (d * 10000 + k * 1000 + s * 100 + fc_dwc_width(k, s, d, wo, FC_DWC_WIDE)) { \
             FC_DWC_FOR(FC_DWC_CASE, SFX)                                                \
         default:                                                                        \
             return 0;                                                                   \

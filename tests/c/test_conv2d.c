@@ -72,6 +72,9 @@ static void random_desc(fc_conv2d_desc *d)
     case 3: /* square, undilated, equal strides: the depthwise channel-vector kernels */
         d->kh = d->kw = 2 * rint_(1, 3) + 1; d->stride_h = d->stride_w = rint_(1, 2);
         d->dil_h = d->dil_w = 1; break;
+    case 4: /* 3x3 dilated by 2 or 4, stride 1: the atrous channel-vector kernels */
+        d->kh = d->kw = 3; d->stride_h = d->stride_w = 1; d->dil_h = d->dil_w = 2 * rint_(1, 2);
+        break;
     default: break;
     }
     d->pad_h = rint_(0, 3); d->pad_w = rint_(0, 4);
