@@ -42,6 +42,9 @@ EXTRA_SHAPES = {
     # ConvNeXt-T's 7x7 depthwise layers (stages 1 and 3)
     "depthwise7x7_c96_56": shape(1, 96, 56, 56, 96, 7, padding=3, groups=96, kind="depthwise"),
     "depthwise7x7_c384_14": shape(1, 384, 14, 14, 384, 7, padding=3, groups=384, kind="depthwise"),
+    # DeepLabv3+ on MobileNetV2 (output stride 16, 513x513 input): atrous depthwise
+    "depthwise3x3_d2_c960_33": shape(1, 960, 33, 33, 960, 3, padding=2, dilation=2, groups=960,
+                                     kind="depthwise"),
     "grouped3x3_g32_c256_28": shape(1, 256, 28, 28, 256, 3, padding=1, groups=32, kind="grouped"),
     "grouped3x3_g8_c128_28": shape(2, 128, 28, 28, 128, 3, padding=1, groups=8, kind="grouped"),
     # ResNeXt-50 32x4d: layer2's first block (stride 2), layer3 (16 channels a group)
