@@ -359,9 +359,10 @@ int fc_dwc_applies(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
        the lanes busy) ties and 48, 56 and 60 lose (0.66-0.89x).  3x3 dilated by
        2 or 4 (against the panel kernels, AVX-512 float, 1 / 2 threads): 28x28
        1.53x / 1.53x, 14x14 2.47x, 33x33 1.34-1.41x / 1.40-1.45x, 56x56 1.30x /
-       1.19x, AVX2 1.32-1.61x; but 65x65 1.00-1.12x / 0.59-0.62x, 112x112 0.96x /
-       0.79x (the panel kernels scale to two threads there, these did not), and
-       with 4 lanes (SSE2) 0.78-0.88x: so with 8 lanes or more, up to 56 columns. */
+       1.19x, AVX2 1.32-1.61x; but 65x65 0.96-1.05x and 112x112 0.92-0.95x (1 and
+       2 threads, measured again after the bands were evened out, which had cost
+       these 40% at 2 threads), and with 4 lanes (SSE2) 0.78-0.88x: so with 8
+       lanes or more, up to 56 columns. */
     const double bytes = ((double)d->n * (double)d->c * (double)(d->h * d->w + d->ho * d->wo)) *
                          (double)elsize / (double)(nthreads > 0 ? nthreads : 1);
     const double lanes = (double)d->wo / (double)(cdiv(d->wo, (int64_t)V) * (int64_t)V);
