@@ -328,8 +328,9 @@ int fc_dwc_applies(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
         fc_dwc_width(k, s, dil, d->wo, ks->dwc_wide) == 0)
         return 0;
     const double V = elsize == 8 ? ks->vlen_f64 : ks->vlen_f32;
-    const double panel_row = (double)(d->pad_w + d->w + (d->wo - 1) * s + k) * V * elsize;
-    if (panel_row * (double)k > (double)(32 << 20)) /* rows of millions of pixels */
+    const int64_t ext = (k - 1) * dil + 1; /* rows and columns the kernel spans */
+    const double panel_row = (double)(d->pad_w + d->w + (d->wo - 1) * s + ext) * V * elsize;
+    if (panel_row * (double)ext > (double)(32 << 20)) /* rows of millions of pixels */
         return 0;
     /* Measured against the width-vector kernels (bench/conv2d_bench.c and with the
        caches flushed between calls, AVX-512 and AVX2, float and double): 5x5 is
@@ -363,11 +364,11 @@ int fc_dwc_applies(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
        2 threads, measured again after the bands were evened out, which had cost
        these 40% at 2 threads), and with 4 lanes (SSE2) 0.78-0.88x: so with 8
        lanes or more, up to 56 columns. */
+    if (dil > 1) /* see the dilated kernels' measurements above */
+        return V >= 8 && d->w <= 56;
     const double bytes = ((double)d->n * (double)d->c * (double)(d->h * d->w + d->ho * d->wo)) *
                          (double)elsize / (double)(nthreads > 0 ? nthreads : 1);
     const double lanes = (double)d->wo / (double)(cdiv(d->wo, (int64_t)V) * (int64_t)V);
-    if (dil > 1) /* see the dilated kernels' measurements above */
-        return V >= 8 && d->w <= 56;
     return k >= 5 || d->wo <= 8 || d->layout == FC_LAYOUT_NHWC ||
            (elsize == 4 && V >= 8 && (d->w <= 28 || (s == 1 && lanes < 0.8)) &&
             bytes <= FC_DWC_WARM_BYTES);

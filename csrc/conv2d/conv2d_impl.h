@@ -197,7 +197,8 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
        But not for a batch on one thread, which would pack every block once per
        image (8 x 512x7x7 3x3 1.21-1.29x, 8 x 2048x7x7 1x1 1.11-1.18x; on 2
        threads packing per item measured 6% faster, as before). */
-    const int lazy = pl->nrb == 1 && (d->n == 1 || fc_resolve_threads(nthreads, pl->items) > 1);
+    const int nt = fc_resolve_threads(nthreads, pl->items);
+    const int lazy = pl->nrb == 1 && (d->n == 1 || nt > 1);
     int64_t wp_elems = lazy ? mul_ok(K, OB) : mul4(G, pl->nob, K, OB);
     if (wp_elems < 0)
         return FC_EOVERFLOW;
@@ -219,7 +220,6 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
     /* channels per reduction chunk: its packed weights stay in L1 */
     const int64_t cpc = pl->cpc;
 
-    const int nt = fc_resolve_threads(nthreads, pl->items);
     /* items in chunks (fc_sched_chunk); when there are fewer panels than threads
        (the output channels are split to feed them), a thread takes a run of the
        chunks of one panel (items are numbered chunk first), so that it builds

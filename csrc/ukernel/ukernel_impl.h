@@ -1057,9 +1057,9 @@ FC_DEFINE_DWI(double, fc_vd, FC_V64, f64, 3)
             }                                                                           \
         }                                                                               \
     }                                                                                   \
-    /* CW output pixels of one row: kernel row by kernel row, each panel pixel  \
-       j of the row is loaded once and feeds accumulator (j - kx)/S for every  \
-       tap kx it is under */                                                   \
+    /* CW output pixels of one row: kernel row by kernel row (D panel rows     \
+       apart), each panel pixel j of the row is loaded once and feeds           \
+       accumulator (j - kx*D)/S for every tap kx it is under */                \
     FC_UK_INLINE void dwc_chunk_##SFX(const int K, const int S, const int D, const int CW, \
                                       const T *p, int64_t pitch, const T *w, VT bias, T *o) \
     {                                                                                   \
@@ -1085,8 +1085,8 @@ FC_DEFINE_DWI(double, fc_vd, FC_V64, f64, 3)
         _Pragma("GCC unroll 16") for (int i = 0; i < CW; i++)                           \
             memcpy(o + i * VL, &acc[i], sizeof acc[i]);                                 \
     }
-/* all rows of one (kernel, stride, chunk width): the last chunk of a row
-   overlaps the one before when CW does not divide wo */
+/* all rows of one (kernel, stride, dilation, chunk width): the last chunk of a
+   row overlaps the one before when CW does not divide wo */
 #define FC_DWC_ROWS_NAME(SFX, K, S, D, CW) dwc_rows_##SFX##_k##K##_s##S##_d##D##_w##CW
 #define FC_DEFINE_DWC_ROWS(T, VT, VL, SFX, K, S, D, CW)                                 \
     static void FC_DWC_ROWS_NAME(SFX, K, S, D, CW)(int64_t nrows, int64_t wo, const T *panel, \
