@@ -120,11 +120,18 @@ def _progress_during(call):
 
 def _scaled_call(fn, args, kw, batch_args, seconds=0.03):
     """fn(*args, **kw) with the batch axis of the arguments in `batch_args`
-    (positions or keywords) repeated until one call takes about `seconds`."""
-    start = time.perf_counter()
+    (positions or keywords) repeated until one call takes about `seconds`.
+    The unit call is timed warm (best of 3): a first call slowed by a busy
+    machine (16 test workers on 16 cores) once sized the repeated call at ~20 us,
+    too short for the counting thread to wake during it."""
     fn(*args, **kw, num_threads=1)
+    unit = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        fn(*args, **kw, num_threads=1)
+        unit = min(unit, time.perf_counter() - start)
     nbytes = sum(a.nbytes for a in args if isinstance(a, np.ndarray))
-    reps = int(min(max(1, (64 << 20) // nbytes), max(1, seconds / max(time.perf_counter() - start, 1e-6))))
+    reps = int(min(max(1, (64 << 20) // nbytes), max(1, seconds / max(unit, 1e-6))))
 
     def tile(k, v):
         return np.ascontiguousarray(np.concatenate([v] * reps)) if k in batch_args and v is not None else v
