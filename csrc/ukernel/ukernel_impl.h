@@ -777,8 +777,11 @@ FC_DEFINE_PANEL_ROWS2_WHOLE(double, fc_vd, FC_V64, FC_L64, f64)
                     v = (VT)((fc_vi_##SFX)v & mk[j]);                                   \
                 if (u < K) /* kernel row u of the first row */                          \
                     a0[u & 1] += v * wv[u * K + j];                                       \
-                if (two && u > 0) /* kernel row u-1 of the second */                    \
-                    a1[u & 1] += v * wv[(u - 1) * K + j];                                  \
+                /* kernel row u-1 of the second, in the chain of that kernel row's     \
+                   parity as for the first: a row's sum must not depend on its place   \
+                   in a pair, which moves with the row blocks, i.e. the thread count */ \
+                if (two && u > 0)                                                       \
+                    a1[(u - 1) & 1] += v * wv[(u - 1) * K + j];                            \
             }                                                                           \
         }                                                                               \
         const VT s0 = a0[0] + a0[1], s1 = a1[0] + a1[1];                                \

@@ -162,8 +162,11 @@ static void edge_cases(int isa)
         }
 }
 
-/* Results must not depend on the thread count: nthreads 1..4 (and the OpenMP
- * default, 0) give bit-identical outputs. */
+/* Results must not depend on the thread count: nthreads 2, 3, 5, 16, 33 (and
+ * the OpenMP default, 0) give the outputs of nthreads 1, bit for bit.  Counts
+ * past the cores matter: the work is cut by the count asked for (a depthwise
+ * row that moved to the top of a row pair once summed in another order). */
+static const int DETERMINISM_THREADS[] = {0, 2, 3, 5, 16, 33};
 #define DETERMINISM(T, SFX)                                                                      \
     static void determinism_##SFX(const fc_conv2d_desc *d, int isa)                             \
     {                                                                                            \
@@ -176,8 +179,8 @@ static void edge_cases(int isa)
         for (int64_t i = 0; i < nw; i++) w[i] = (T)runif();                                      \
         for (int64_t i = 0; i < d->o; i++) b[i] = (T)runif();                                    \
         int rc = fc_conv2d_##SFX(d, x, w, b, y1, 1, isa);                                        \
-        for (int nt = 0; nt <= 4; nt++) {                                                        \
-            if (nt == 1) continue;                                                               \
+        for (size_t ti = 0; ti < sizeof DETERMINISM_THREADS / sizeof(int); ti++) {              \
+            const int nt = DETERMINISM_THREADS[ti];                                              \
             memset(yt, 0xff, sizeof(T) * (size_t)ny);                                            \
             int rct = fc_conv2d_##SFX(d, x, w, b, yt, nt, isa);                                  \
             cases++;                                                                             \
@@ -201,6 +204,9 @@ static void thread_determinism(int isa)
         make_desc(1, 16, 5, 50, 160, 1, 1, 1, 0, 1, 1),  /* 1x1, channel chunks only            */
         make_desc(2, 16, 11, 45, 16, 5, 5, 2, 2, 2, 16), /* depthwise (pixel form)               */
         make_desc(1, 12, 17, 23, 24, 3, 3, 1, 1, 1, 4),  /* grouped                              */
+        make_desc(1, 24, 17, 19, 24, 3, 3, 1, 1, 1, 24), /* depthwise in place, rows in pairs    */
+        make_desc(1, 96, 6, 7, 160, 3, 3, 1, 1, 1, 1),   /* weight-heavy: narrower blocks, and   */
+        make_desc(1, 64, 14, 13, 96, 1, 1, 2, 0, 1, 1),  /*   panels built by all threads        */
     };
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
         for (int layout = 0; layout < 2; layout++) {
@@ -318,6 +324,8 @@ int main(int argc, char **argv)
             int nthreads = (int)rint_(0, 3);
             check_f32(&d, isa, nthreads, t % 2);
             check_f64(&d, isa, nthreads, t % 2 == 0);
+            if (t % 4 == 0) /* and thread-count independent */
+                (t % 8 ? determinism_f64 : determinism_f32)(&d, isa);
         }
         edge_cases(isa);
         thread_determinism(isa);
