@@ -135,6 +135,27 @@ int fc_conv2d_check(const fc_conv2d_desc *d)
  * byte size then always fits in size_t, and malloc fails cleanly above it. */
 #define FC_MAX_SCRATCH_ELEMS (INT64_C(1) << 58)
 
+/* Cuts the output into about `want` work items (image x group x row block x
+ * channel chunk) and returns the busiest of nthreads threads' share of the
+ * work (rounds of its largest item) over the mean. */
+static double split_items(const fc_conv2d_desc *d, fc_conv2d_plan_t *pl, int64_t base,
+                          int64_t r_budget, int weight_heavy, int64_t want, int nthreads)
+{
+    int64_t nchunk = 1;
+    if (weight_heavy && pl->nob > 1)
+        nchunk = imin(pl->nob, cdiv(want, base));
+    const int64_t nrb = imax(cdiv(d->ho, r_budget), imin(d->ho, cdiv(want, base * nchunk)));
+    pl->R = cdiv(d->ho, nrb);
+    pl->nrb = cdiv(d->ho, pl->R);
+    if (!pl->pixel_form && base * pl->nrb * nchunk < want && pl->nob > 1)
+        nchunk = imin(pl->nob, cdiv(want, base * pl->nrb));
+    pl->ob_per_chunk = cdiv(pl->nob, nchunk);
+    pl->nchunk = cdiv(pl->nob, pl->ob_per_chunk);
+    const double rounds = (double)cdiv(base * pl->nrb * pl->nchunk, imax(1, nthreads));
+    return rounds * (double)(pl->R * pl->ob_per_chunk) * nthreads /
+           ((double)base * (double)d->ho * (double)pl->nob);
+}
+
 int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize,
                    int nthreads, fc_conv2d_plan_t *pl)
 {
@@ -219,32 +240,42 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
     const double w_bytes = (double)Og * (double)pl->K;
     const double in_bytes =
         (double)row_elems * (double)(disjoint ? d->ho * d->kh : d->h + 2 * d->pad_h);
+    const int weight_heavy = !pl->pixel_form && w_bytes > 3 * in_bytes;
+    /* More threads than output-channel blocks on such a layer: narrower blocks
+       (down to 2 vectors, still 2 FMAs per load) until each thread has one.
+       Splitting the rows instead makes every row block stream all the weights
+       again: 512x512 7x7 3x3 on 16 threads cut into 56 one-row items read its
+       9.4 MB of weights 7 times and ran 2.2x slower than on 8 threads.  The
+       reduction chunks (cpc) stay: they set the summation order, which must not
+       depend on the thread count (and narrower blocks' chunks fit L1 anyway). */
+    while (weight_heavy && nthreads > 1 && pl->M > 2 && base * pl->nob < nthreads) {
+        pl->M = (int)imax(2, pl->M / 2);
+        pl->P = (int)imin(imin(lim / pl->M, FC_UK_MAX_P), d->wo);
+        pl->OB = pl->M * V;
+        pl->nob = cdiv(Og, pl->OB);
+    }
     /* Work items: one per thread when that splits the work evenly (fewer items:
        fewer panels and weight passes), else 2 or 4 per thread so that dynamic
        scheduling evens out the remainders (a 112-row stem in 3 blocks of 38 keeps
        one of 2 threads idle a third of the time; 8 blocks of 14 do not). */
+    /* ... and when none does, the one with the least imbalance, the fewest items
+       among equals: finer items that balance no better only cost weight passes
+       and panel builds. */
     int64_t want = 1;
-    for (int64_t mult = 1;; mult *= 2) {
-        want = nthreads > 1 ? mult * (int64_t)nthreads : 1;
-        int64_t nchunk = 1;
-        if (!pl->pixel_form && pl->nob > 1 && w_bytes > 3 * in_bytes)
-            nchunk = imin(pl->nob, cdiv(want, base));
-        const int64_t nrb = imax(cdiv(d->ho, r_budget), imin(d->ho, cdiv(want, base * nchunk)));
-        pl->R = cdiv(d->ho, nrb);
-        pl->nrb = cdiv(d->ho, pl->R);
-        if (!pl->pixel_form && base * pl->nrb * nchunk < want && pl->nob > 1)
-            nchunk = imin(pl->nob, cdiv(want, base * pl->nrb));
-        pl->ob_per_chunk = cdiv(pl->nob, nchunk);
-        pl->nchunk = cdiv(pl->nob, pl->ob_per_chunk);
-        if (nthreads <= 1 || mult >= 4)
-            break;
-        /* the busiest thread's share (rounds of its largest item) over the mean */
-        const double rounds = (double)cdiv(base * pl->nrb * pl->nchunk, nthreads);
-        const double imbalance = rounds * (double)(pl->R * pl->ob_per_chunk) * nthreads /
-                                 ((double)base * (double)d->ho * (double)pl->nob);
-        if (imbalance <= 1.1)
-            break;
+    if (nthreads > 1) {
+        double best = 0;
+        for (int64_t mult = 1; mult <= 4; mult *= 2) {
+            const double imbalance =
+                split_items(d, pl, base, r_budget, weight_heavy, mult * nthreads, nthreads);
+            if (mult == 1 || imbalance < best - 0.02) {
+                best = imbalance;
+                want = mult * nthreads;
+            }
+            if (imbalance <= 1.1)
+                break;
+        }
     }
+    split_items(d, pl, base, r_budget, weight_heavy, want, nthreads);
     /* panel rows: the input rows the item's output rows read, every row_step-th
        one (a dilated kernel on one output row reads only kh rows) */
     pl->row_step = pl->R == 1 || disjoint ? d->dil_h : gcd64(d->stride_h, d->dil_h);
