@@ -634,6 +634,11 @@ THREAD_CASES = [
     ((1, 40, 37, 41), (24, 40, 1, 1), dict()),
     ((2, 16, 19, 23), (8, 4, 3, 3), dict(padding=1, groups=4)),   # pixel-vector form
     ((1, 12, 23, 45), (24, 1, 3, 3), dict(padding=1, stride=2, groups=12)),  # depthwise s2
+    # weights outweigh the input: the threads split the output channels and
+    # build the few panels together (shared), the blocks narrow on 8 threads
+    ((1, 96, 6, 7), (160, 96, 3, 3), dict(padding=1)),
+    ((1, 64, 14, 13), (96, 64, 1, 1), dict(stride=2)),
+    ((2, 48, 9, 8), (64, 24, 3, 3), dict(padding=(2, 1), stride=2, groups=2, layout="NHWC")),
 ]
 
 
@@ -643,7 +648,7 @@ def test_results_identical_across_thread_counts(isa, rng, xs, ws, kw):
     if kw.get("layout") == "NHWC":
         x = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
     y1 = fastconv.conv2d(x, w, b, **kw, num_threads=1)
-    for nt in (2, 3, 8):  # more threads than cores is fine
+    for nt in (2, 3, 8, 16):  # more threads than cores is fine
         np.testing.assert_array_equal(fastconv.conv2d(x, w, b, **kw, num_threads=nt), y1)
     check(x, w, b, **kw)
 

@@ -25,7 +25,7 @@ static void FN(sep_depthwise_band)(const fc_conv2d_desc *dw, const sep_plan *sp,
         return;
     }
     for (int64_t g = 0; g < dw->c; g++) {
-        FN(fc_build_panel)(dw, pl, x, n, g, 1, ih0, nrows, panel);
+        FN(fc_build_panel)(dw, pl, x, n, g, 1, 0, 1, ih0, nrows, panel);
         for (int64_t m = 0; m < sp->mult; m++) {
             const int64_t oc = g * sp->mult + m;
             FN(fc_depthwise_rows)(ks, dw, rows, taps, 0, panel, pl->orp * pl->Wp, toff,

@@ -19,18 +19,22 @@
  * one call per channel and slot, or for stride 2 panel_rows2, both slots of a
  * channel in one pass over its rows. */
 void FN(fc_build_panel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, const T *x,
-                        int64_t n, int64_t c0, int64_t Cg, int64_t ih0, int64_t nrows,
-                        T *panel)
+                        int64_t n, int64_t c0, int64_t Cg, int64_t cb, int64_t ce, int64_t ih0,
+                        int64_t nrows, T *panel)
 {
     const int64_t sw = d->stride_w, Lp = pl->Lp, W = d->w, step = pl->row_step;
     const int64_t nslot = pl->Wp / Lp, pitch = Cg * pl->Wp; /* panel row to row */
     const T *x_end = x + d->n * d->c * d->h * W; /* reads stay below */
+    if (ce <= cb)
+        return;
     /* rows [rlo, rhi) are inside the image, the others are zeros */
     const int64_t rlo = imin(nrows, ih0 >= 0 ? 0 : cdiv(-ih0, step));
     const int64_t rhi = imax(rlo, imin(nrows, d->h - 1 - ih0 >= 0 ? (d->h - 1 - ih0) / step + 1 : 0));
-    /* rows of zeros above and below the image (every channel and slot) */
-    pl->ks->KS(panel_rows)(x, 0, 1, rlo, 0, 0, pitch, panel, pitch, x, 0);
-    pl->ks->KS(panel_rows)(x, 0, 1, nrows - rhi, 0, 0, pitch, panel + rhi * pitch, pitch, x, 0);
+    /* rows of zeros above and below the image (the channels' slots) */
+    const int64_t span = (ce - cb) * pl->Wp;
+    pl->ks->KS(panel_rows)(x, 0, 1, rlo, 0, 0, span, panel + cb * pl->Wp, pitch, x, 0);
+    pl->ks->KS(panel_rows)(x, 0, 1, nrows - rhi, 0, 0, span, panel + rhi * pitch + cb * pl->Wp,
+                           pitch, x, 0);
     if (rhi == rlo)
         return;
     const int64_t ih = ih0 + rlo * step;
@@ -38,7 +42,7 @@ void FN(fc_build_panel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, con
         /* stride 2: both phases of a row in one pass over it */
         const fc_slot_range_t s0 = fc_slot_range(d, pl, 0), s1 = fc_slot_range(d, pl, 1);
         const int64_t tlo[2] = {s0.tlo, s1.tlo}, thi[2] = {s0.thi, s1.thi};
-        for (int64_t c = 0; c < Cg; c++)
+        for (int64_t c = cb; c < ce; c++)
             pl->ks->KS(panel_rows2)(x + ((n * d->c + c0 + c) * d->h + ih) * W, step * W,
                                     -d->pad_w, rhi - rlo, tlo, thi, Lp,
                                     panel + rlo * pitch + c * pl->Wp, pitch, x_end);
@@ -47,14 +51,14 @@ void FN(fc_build_panel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, con
     for (int64_t k = 0; k < nslot; k++) {
         /* which t of the slot hold real pixels (0 <= t*sw + q - pw < W) */
         const fc_slot_range_t sl = fc_slot_range(d, pl, k);
-        for (int64_t c = 0; c < Cg; c++) {
+        for (int64_t c = cb; c < ce; c++) {
             T *dst = panel + c * pl->Wp + k * Lp;
             /* a row may overrun its slot into the later channels' slots of the
-               panel row, written after it (with one slot per channel: with
-               several, the next channel's first was written in an earlier pass
-               over k); rows of 7 or 14 then copy as one vector, not scalars
-               (g32 1024x7x7 1.15x, 512x14x14 1.07x) */
-            const int64_t slack = nslot == 1 ? (Cg - 1 - c) * Lp : 0;
+               panel row that this call writes after it (with one slot per
+               channel: with several, the next channel's first was written in an
+               earlier pass over k); rows of 7 or 14 then copy as one vector, not
+               scalars (g32 1024x7x7 1.15x, 512x14x14 1.07x) */
+            const int64_t slack = nslot == 1 ? (ce - 1 - c) * Lp : 0;
             if (d->layout == FC_LAYOUT_NCHW)
                 pl->ks->KS(panel_rows)(x + ((n * d->c + c0 + c) * d->h + ih) * W + sl.iw0,
                                        step * W, sw, rhi - rlo, sl.tlo, sl.thi, Lp,
@@ -68,21 +72,23 @@ void FN(fc_build_panel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, con
 }
 
 /* The panel of output rows [oh0, oh1) of image n, channels c0 .. c0+Cg-1: the
- * input rows they read, every row_step-th one. */
+ * input rows they read, every row_step-th one.  Part `part` of `nparts`
+ * builds only its share of the channels (each reads whole input planes). */
 static void FN(build_row_block_panel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                                       const T *x, int64_t n, int64_t c0, int64_t Cg, int64_t oh0,
-                                      int64_t oh1, T *panel)
+                                      int64_t oh1, T *panel, int64_t part, int64_t nparts)
 {
+    const int64_t cb = Cg * part / nparts, ce = Cg * (part + 1) / nparts;
     if (pl->disjoint) { /* kh rows per output row, none in between */
         for (int64_t oh = oh0; oh < oh1; oh++)
-            FN(fc_build_panel)(d, pl, x, n, c0, Cg, oh * d->stride_h - d->pad_h, d->kh,
+            FN(fc_build_panel)(d, pl, x, n, c0, Cg, cb, ce, oh * d->stride_h - d->pad_h, d->kh,
                                panel + (oh - oh0) * pl->orp * Cg * pl->Wp);
         return;
     }
     const int64_t ih0 = oh0 * d->stride_h - d->pad_h;
     const int64_t nrows =
         ((oh1 - oh0 - 1) * d->stride_h + (d->kh - 1) * d->dil_h) / pl->row_step + 1;
-    FN(fc_build_panel)(d, pl, x, n, c0, Cg, ih0, nrows, panel);
+    FN(fc_build_panel)(d, pl, x, n, c0, Cg, cb, ce, ih0, nrows, panel);
 }
 
 /* One block gb = (g, blk) of the packed weights [g][block][r][OB] (zero-padded
@@ -199,6 +205,19 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
        threads packing per item measured 6% faster, as before). */
     const int nt = fc_resolve_threads(nthreads, pl->items);
     const int lazy = pl->nrb == 1 && (d->n == 1 || nt > 1);
+    /* Fewer panels than threads (the output channels are split to feed them):
+       every thread would build the same panel, all of it, the stride-2 1x1
+       layers' dearest part (10% of 512x28x28 -> 1024 on one thread, on 16 it
+       kept the layer from scaling past 4).  The threads then build the panels
+       together, each a share of the channels, and the items read them shared:
+       2 threads, 512x28x28 -> 1024 1x1 s2 1.08-1.14x, 1024x14x14 -> 2048 1.04x.
+       Not a 1x1 stride-1 panel, a plain copy of the input: copying it again
+       costs less than fetching the other cores' parts (1024x14x14 -> 256 0.79x).
+       The shared panels take no more memory than one per thread. */
+    const int64_t panels = pl->items / pl->nchunk;
+    const int plain_copy = d->kh == 1 && d->kw == 1 && d->stride_h == 1 && d->stride_w == 1;
+    const int shared = nt > 1 && panels < nt && !plain_copy;
+    const int64_t parts = shared ? cdiv(nt, panels) : 1; /* builders per panel */
     int64_t wp_elems = lazy ? mul_ok(K, OB) : mul4(G, pl->nob, K, OB);
     if (wp_elems < 0)
         return FC_EOVERFLOW;
@@ -207,10 +226,14 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
     fc_scratch_pool *pool = fc_scratch_acquire();
     T *wp = lazy ? NULL
                  : (T *)fc_scratch_get(pool, 0, FC_SLOT_WEIGHTS, (size_t)wp_elems * sizeof(T));
+    T *spanel = shared ? (T *)fc_scratch_get(pool, 0, FC_SLOT_CALL2,
+                                             (size_t)(panels * pl->panel_elems) * sizeof(T))
+                       : NULL;
     fc_tap_tables_t tt;
     int rc = fc_tap_tables(d, pl, &tt);
-    if ((!wp && !lazy) || rc != FC_OK) {
+    if ((!wp && !lazy) || (!spanel && shared) || rc != FC_OK) {
         fc_scratch_put(pool, 0, FC_SLOT_WEIGHTS, wp);
+        fc_scratch_put(pool, 0, FC_SLOT_CALL2, spanel);
         fc_scratch_release(pool);
         fc_tap_tables_free(&tt);
         return rc != FC_OK ? rc : FC_ENOMEM;
@@ -220,24 +243,23 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
     /* channels per reduction chunk: its packed weights stay in L1 */
     const int64_t cpc = pl->cpc;
 
-    /* items in chunks (fc_sched_chunk); when there are fewer panels than threads
-       (the output channels are split to feed them), a thread takes a run of the
-       chunks of one panel (items are numbered chunk first), so that it builds
-       the panel once */
-    const int64_t panels = pl->items / pl->nchunk;
-    const int64_t sched_chunk = imax(fc_sched_chunk(pl->items, nt),
-                                     panels < nt ? cdiv(pl->nchunk, cdiv(nt, panels)) : 1);
+    /* items in chunks (fc_sched_chunk); consecutive items of one thread that
+       share a panel build it once (items are numbered chunk first) */
+    const int64_t sched_chunk = fc_sched_chunk(pl->items, nt);
     (void)nt; /* unused in a serial build */
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt)
 #endif
     {
         const int tid = fc_thread_id();
-        T *panel = (T *)fc_scratch_get(pool, tid, FC_SLOT_PANEL, (size_t)pl->panel_elems * sizeof(T));
+        T *panel = shared ? NULL
+                          : (T *)fc_scratch_get(pool, tid, FC_SLOT_PANEL,
+                                                (size_t)pl->panel_elems * sizeof(T));
         T *cbuf = (T *)fc_scratch_get(pool, tid, FC_SLOT_TILE, (size_t)(pl->R * rowlen) * sizeof(T));
         T *wlocal = lazy ? (T *)fc_scratch_get(pool, tid, FC_SLOT_TILE2, (size_t)wp_elems * sizeof(T))
                          : NULL;
-        if (!panel || !cbuf || (lazy && !wlocal))
+        const int ok = (panel || shared) && cbuf && (wlocal || !lazy);
+        if (!ok)
             fc_set_error(&err, FC_ENOMEM);
         int64_t panel_key = -1; /* the (image, group, row block) in the panel */
         /* weights are packed (and checked) by all threads */
@@ -247,6 +269,16 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
 #endif
         for (int64_t gb = 0; gb < (lazy ? 0 : G * pl->nob); gb++)
             my_finite &= FN(pack_weight_block)(ks, w, Og, K, 1, OB, pl->nob, gb, wp + gb * K * OB);
+        /* the shared panels, key = (image, group, row block) as for the items */
+#ifdef _OPENMP
+#pragma omp for schedule(static) nowait
+#endif
+        for (int64_t q = 0; q < (shared ? panels * parts : 0); q++) {
+            const int64_t key = q / parts, rb = key % pl->nrb, g = (key / pl->nrb) % G;
+            const int64_t n = key / (pl->nrb * G), oh0 = rb * pl->R;
+            FN(build_row_block_panel)(d, pl, x, n, g * Cg, Cg, oh0, imin(d->ho, oh0 + pl->R),
+                                      spanel + key * pl->panel_elems, q % parts, parts);
+        }
 #ifdef _OPENMP
 #pragma omp atomic update
 #endif
@@ -260,7 +292,7 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
 #pragma omp for schedule(dynamic, sched_chunk)
 #endif
         for (int64_t it = 0; it < pl->items; it++) {
-            if (!panel || !cbuf || (lazy && !wlocal))
+            if (!ok)
                 continue;
             int64_t rest = it;
             const int64_t chunk = rest % pl->nchunk; rest /= pl->nchunk;
@@ -271,8 +303,10 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
             /* consecutive items of a thread that differ only in their chunk of
                output channels share the panel: built once */
             const int64_t key = it / pl->nchunk;
-            if (key != panel_key)
-                FN(build_row_block_panel)(d, pl, x, n, g * Cg, Cg, oh0, oh1, panel);
+            if (shared)
+                panel = spanel + key * pl->panel_elems;
+            else if (key != panel_key)
+                FN(build_row_block_panel)(d, pl, x, n, g * Cg, Cg, oh0, oh1, panel, 0, 1);
             panel_key = key;
 
             const int64_t b0 = chunk * pl->ob_per_chunk, b1 = imin(pl->nob, b0 + pl->ob_per_chunk);
@@ -317,11 +351,13 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                                   (oh1 - oh0) * d->wo, nl, bias);
             }
         }
-        fc_scratch_put(pool, tid, FC_SLOT_PANEL, panel);
+        if (!shared)
+            fc_scratch_put(pool, tid, FC_SLOT_PANEL, panel);
         fc_scratch_put(pool, tid, FC_SLOT_TILE, cbuf);
         fc_scratch_put(pool, tid, FC_SLOT_TILE2, wlocal);
     }
     fc_scratch_put(pool, 0, FC_SLOT_WEIGHTS, wp);
+    fc_scratch_put(pool, 0, FC_SLOT_CALL2, spanel);
     fc_scratch_release(pool);
     fc_tap_tables_free(&tt);
     return err;
@@ -400,7 +436,7 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                 continue;
             const fc_row_item_t itm = fc_row_item(d, pl, it);
             const int64_t n = itm.n, g = itm.g, oh0 = itm.oh0, oh1 = itm.oh1;
-            FN(build_row_block_panel)(d, pl, x, n, g * Cg, Cg, oh0, oh1, panel);
+            FN(build_row_block_panel)(d, pl, x, n, g * Cg, Cg, oh0, oh1, panel, 0, 1);
 
             for (int64_t oh = oh0; oh < oh1; oh++) {
                 const T *prow = panel + (oh - oh0) * pl->orp * Cg * pl->Wp;
@@ -542,7 +578,7 @@ static int FN(conv2d_depthwise)(const fc_conv2d_desc *d, const fc_conv2d_plan_t 
                 continue;
             const fc_row_item_t itm = fc_row_item(d, pl, it);
             const int64_t n = itm.n, g = itm.g, oh0 = itm.oh0, oh1 = itm.oh1;
-            FN(build_row_block_panel)(d, pl, x, n, g, 1, oh0, oh1, panel);
+            FN(build_row_block_panel)(d, pl, x, n, g, 1, oh0, oh1, panel, 0, 1);
             const int64_t in_pitch = pl->orp * pl->Wp;
             /* rows whose kernel meets vertical padding get their own taps (when the
                weights are finite); the rows in between run in one call */

@@ -192,13 +192,14 @@ void fc_store_tile_f64(const fc_ukernel_set *ks, const fc_conv2d_desc *d, double
 
 /* The input panel of one work item (layout in conv2d_impl.h):
  * panel[row][c][q][t] = input(c0 + c, ih0 + row, t*stride_w + q - pad_w),
- * zero outside, for c < Cg and row < nrows.  Shared with the fused separable
- * convolution (csrc/blocks/separable.c). */
+ * zero outside, for cb <= c < ce (of the panel's Cg) and row < nrows: several
+ * threads may build one panel, each its channels.  Shared with the fused
+ * separable convolution (csrc/blocks/separable.c). */
 void fc_build_panel_f32(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, const float *x,
-                        int64_t n, int64_t c0, int64_t Cg, int64_t ih0, int64_t nrows,
-                        float *panel);
+                        int64_t n, int64_t c0, int64_t Cg, int64_t cb, int64_t ce, int64_t ih0,
+                        int64_t nrows, float *panel);
 void fc_build_panel_f64(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, const double *x,
-                        int64_t n, int64_t c0, int64_t Cg, int64_t ih0, int64_t nrows,
-                        double *panel);
+                        int64_t n, int64_t c0, int64_t Cg, int64_t cb, int64_t ce, int64_t ih0,
+                        int64_t nrows, double *panel);
 
 #endif
