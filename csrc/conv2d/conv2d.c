@@ -257,25 +257,14 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
     /* Work items: one per thread when that splits the work evenly (fewer items:
        fewer panels and weight passes), else 2 or 4 per thread so that dynamic
        scheduling evens out the remainders (a 112-row stem in 3 blocks of 38 keeps
-       one of 2 threads idle a third of the time; 8 blocks of 14 do not). */
-    /* ... and when none does, the one with the least imbalance, the fewest items
-       among equals: finer items that balance no better only cost weight passes
-       and panel builds. */
-    int64_t want = 1;
-    if (nthreads > 1) {
-        double best = 0;
-        for (int64_t mult = 1; mult <= 4; mult *= 2) {
-            const double imbalance =
-                split_items(d, pl, base, r_budget, weight_heavy, mult * nthreads, nthreads);
-            if (mult == 1 || imbalance < best - 0.02) {
-                best = imbalance;
-                want = mult * nthreads;
-            }
-            if (imbalance <= 1.1)
-                break;
-        }
-    }
-    split_items(d, pl, base, r_budget, weight_heavy, want, nthreads);
+       one of 2 threads idle a third of the time; 8 blocks of 14 do not).  The
+       imbalance measure assumes the worst for unequal items, which dynamic
+       scheduling mostly evens out: taking the split it rates best instead of
+       the finest measured 0.80x on 160x17x17 7x1 on 4 threads (a 16-core Xeon). */
+    int64_t want = nthreads > 1 ? nthreads : 1;
+    while (split_items(d, pl, base, r_budget, weight_heavy, want, nthreads) > 1.1 &&
+           nthreads > 1 && want < 4 * (int64_t)nthreads)
+        want *= 2;
     /* panel rows: the input rows the item's output rows read, every row_step-th
        one (a dilated kernel on one output row reads only kh rows) */
     pl->row_step = pl->R == 1 || disjoint ? d->dil_h : gcd64(d->stride_h, d->dil_h);
