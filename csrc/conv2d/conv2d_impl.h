@@ -216,7 +216,10 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
        The shared panels take no more memory than one per thread. */
     const int64_t panels = pl->items / pl->nchunk;
     const int plain_copy = d->kh == 1 && d->kw == 1 && d->stride_h == 1 && d->stride_w == 1;
-    const int shared = nt > 1 && panels < nt && !plain_copy;
+    /* (a panel per thread again where their total would not fit in 64 bits) */
+    const int64_t spanel_elems = mul_ok(panels, pl->panel_elems); /* -1: overflow */
+    const int shared = nt > 1 && panels < nt && !plain_copy && spanel_elems >= 0 &&
+                       spanel_elems <= FC_MAX_SCRATCH_ELEMS;
     const int64_t parts = shared ? cdiv(nt, panels) : 1; /* builders per panel */
     int64_t wp_elems = lazy ? mul_ok(K, OB) : mul4(G, pl->nob, K, OB);
     if (wp_elems < 0)
@@ -227,7 +230,7 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
     T *wp = lazy ? NULL
                  : (T *)fc_scratch_get(pool, 0, FC_SLOT_WEIGHTS, (size_t)wp_elems * sizeof(T));
     T *spanel = shared ? (T *)fc_scratch_get(pool, 0, FC_SLOT_CALL2,
-                                             (size_t)(panels * pl->panel_elems) * sizeof(T))
+                                             (size_t)spanel_elems * sizeof(T))
                        : NULL;
     fc_tap_tables_t tt;
     int rc = fc_tap_tables(d, pl, &tt);
