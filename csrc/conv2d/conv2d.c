@@ -135,6 +135,17 @@ int fc_conv2d_check(const fc_conv2d_desc *d)
  * byte size then always fits in size_t, and malloc fails cleanly above it. */
 #define FC_MAX_SCRATCH_ELEMS (INT64_C(1) << 58)
 
+/* The oc-vector form's tile of M vectors of output channels: the most pixels
+ * the register budget lim leaves (fc_row_tiles balances them: 33 = 3 x 11),
+ * and the blocks of M*V output channels of a group. */
+static void set_oc_tile(const fc_conv2d_desc *d, fc_conv2d_plan_t *pl, int64_t M, int lim)
+{
+    pl->M = (int)M;
+    pl->P = (int)imin(imin(lim / M, FC_UK_MAX_P), d->wo);
+    pl->OB = M * pl->V;
+    pl->nob = cdiv(d->o / d->groups, pl->OB);
+}
+
 /* Cuts the output into about `want` work items (image x group x row block x
  * channel chunk) and returns the busiest of nthreads threads' share of the
  * work (rounds of its largest item) over the mean. */
@@ -179,11 +190,7 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
         int64_t pcap = imax(1, imin(d->wo, lim / 2));
         int64_t M = imin(imin(cdiv(Og, V), lim / pcap), FC_UK_MAX_M);
         M = imax(M, 1);
-        pl->M = (int)M;
-        /* most pixels per tile; fc_row_tiles balances them (33 = 3 x 11) */
-        pl->P = (int)imin(imin(lim / M, FC_UK_MAX_P), d->wo);
-        pl->OB = M * V;
-        pl->nob = cdiv(Og, pl->OB);
+        set_oc_tile(d, pl, M, lim);
         /* reduction chunk: its packed weights fit in L1 beside the panel lines */
         const int64_t kc_max = imax(16, FC_WCHUNK_BYTES / imax(1, pl->OB * elsize));
         const int64_t cpc_max = imax(1, kc_max / (d->kh * d->kw));
@@ -249,10 +256,7 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
        reduction chunks (cpc) stay: they set the summation order, which must not
        depend on the thread count (and narrower blocks' chunks fit L1 anyway). */
     while (weight_heavy && nthreads > 1 && pl->M > 2 && base * pl->nob < nthreads) {
-        pl->M = (int)imax(2, pl->M / 2);
-        pl->P = (int)imin(imin(lim / pl->M, FC_UK_MAX_P), d->wo);
-        pl->OB = pl->M * V;
-        pl->nob = cdiv(Og, pl->OB);
+        set_oc_tile(d, pl, imax(2, pl->M / 2), lim);
     }
     /* Work items: one per thread when that splits the work evenly (fewer items:
        fewer panels and weight passes), else 2 or 4 per thread so that dynamic
@@ -338,14 +342,16 @@ int fc_dw_inplace_geometry(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
 int fc_dwc_applies(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize, int nthreads)
 {
     const int64_t k = d->kh, s = d->stride_h, dil = d->dil_h;
-    /* the compiled kernels (ukernel.h): k x k, k in {3, 5, 7}, stride 1 or 2, or
-       3x3 dilated by 2 or 4 with stride 1 */
-    const int compiled = dil == 1 ? (k == 3 || k == 5 || k == 7) && (s == 1 || s == 2)
-                                  : k == 3 && s == 1 && (dil == 2 || dil == 4);
+    /* whether the set compiled a kernel for (k, s, dil) at this width, asked of
+       the set itself: dwc_rows on no rows computes nothing and says so (it reads
+       a bias vector: zeros) */
+    static const float zf[FC_UK_MAX_VLEN];
+    static const double zd[FC_UK_MAX_VLEN];
+    const int compiled =
+        elsize == 8 ? ks->dwc_rows_f64 && ks->dwc_rows_f64(0, d->wo, k, s, dil, zd, 0, zd, zd, NULL)
+                    : ks->dwc_rows_f32 && ks->dwc_rows_f32(0, d->wo, k, s, dil, zf, 0, zf, zf, NULL);
     if ((d->layout != FC_LAYOUT_NCHW && d->layout != FC_LAYOUT_NHWC) || d->c != d->groups ||
-        d->o != d->c || d->kw != k || d->stride_w != s || d->dil_w != dil || !compiled ||
-        !(elsize == 8 ? (void *)ks->dwc_rows_f64 : (void *)ks->dwc_rows_f32) ||
-        fc_dwc_width(k, s, dil, d->wo, ks->dwc_wide) == 0)
+        d->o != d->c || d->kw != k || d->stride_w != s || d->dil_w != dil || !compiled)
         return 0;
     const double V = elsize == 8 ? ks->vlen_f64 : ks->vlen_f32;
     const int64_t ext = (k - 1) * dil + 1; /* rows and columns the kernel spans */

@@ -277,10 +277,9 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
 #pragma omp for schedule(static) nowait
 #endif
         for (int64_t q = 0; q < (shared ? panels * parts : 0); q++) {
-            const int64_t key = q / parts, rb = key % pl->nrb, g = (key / pl->nrb) % G;
-            const int64_t n = key / (pl->nrb * G), oh0 = rb * pl->R;
-            FN(build_row_block_panel)(d, pl, x, n, g * Cg, Cg, oh0, imin(d->ho, oh0 + pl->R),
-                                      spanel + key * pl->panel_elems, q % parts, parts);
+            const fc_row_item_t p = fc_row_item(d, pl, q / parts);
+            FN(build_row_block_panel)(d, pl, x, p.n, p.g * Cg, Cg, p.oh0, p.oh1,
+                                      spanel + q / parts * pl->panel_elems, q % parts, parts);
         }
 #ifdef _OPENMP
 #pragma omp atomic update
@@ -297,15 +296,11 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
         for (int64_t it = 0; it < pl->items; it++) {
             if (!ok)
                 continue;
-            int64_t rest = it;
-            const int64_t chunk = rest % pl->nchunk; rest /= pl->nchunk;
-            const int64_t rb = rest % pl->nrb; rest /= pl->nrb;
-            const int64_t g = rest % G;
-            const int64_t n = rest / G;
-            const int64_t oh0 = rb * pl->R, oh1 = imin(d->ho, oh0 + pl->R);
             /* consecutive items of a thread that differ only in their chunk of
-               output channels share the panel: built once */
-            const int64_t key = it / pl->nchunk;
+               output channels share the panel (key): built once */
+            const int64_t chunk = it % pl->nchunk, key = it / pl->nchunk;
+            const fc_row_item_t itm = fc_row_item(d, pl, key);
+            const int64_t n = itm.n, g = itm.g, oh0 = itm.oh0, oh1 = itm.oh1;
             if (shared)
                 panel = spanel + key * pl->panel_elems;
             else if (key != panel_key)

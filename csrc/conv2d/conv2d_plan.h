@@ -158,8 +158,9 @@ static inline void fc_set_error(int *err, int code)
 }
 
 /* Work item it of the pixel-vector and depthwise forms (one per image, group
- * and block of R output rows; no channel chunks): which of each, and the
- * output rows [oh0, oh1) of the block. */
+ * and block of R output rows; no channel chunks), or panel it of the oc-vector
+ * form (its items / nchunk): which of each, and the output rows [oh0, oh1) of
+ * the block. */
 typedef struct {
     int64_t n, g, oh0, oh1;
 } fc_row_item_t;

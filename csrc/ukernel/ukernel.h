@@ -96,7 +96,8 @@ typedef void (*fc_dwi_f64)(int64_t nplanes, int64_t nrows, int64_t wo, int64_t w
  *     tap (i, j)) with weights w[(i*k + j)*V + lane] and bias[lane], into
  *     out[(r*wo + ox)*V + lane]; returns 0 (doing nothing) where fc_dwc_width is
  *     0 or (k, s, d) is not compiled: k in {3, 5, 7} with s in {1, 2} and d = 1,
- *     or k = 3, s = 1, d in {2, 4};
+ *     or k = 3, s = 1, d in {2, 4} (so a call on 0 rows asks whether a kernel
+ *     exists; only the bias is read);
  *   unpack: the pixel vectors src[f*V ...] for f < npix -> lanes c < nc at
  *     dst + c*cstride + f;
  *   gather, scatter (NHWC, where pixels are channel vectors already): pixel f
@@ -175,7 +176,6 @@ typedef struct fc_ukernel_set {
     fc_dw3x3s2p1_f64 dw3x3s2p1_f64;
     fc_dwi_f32 dwi3_f32;
     fc_dwi_f64 dwi3_f64;
-    int dwc_wide; /* see fc_dwc_width */
     fc_dwc_pack_f32 dwc_pack_f32;
     fc_dwc_pack_f64 dwc_pack_f64;
     fc_dwc_unpack_f32 dwc_unpack_f32;

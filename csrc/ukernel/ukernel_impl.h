@@ -1228,7 +1228,6 @@ const fc_ukernel_set FC_SET = {
     .dw3x3s2p1_f64 = FC_DW3X3S2P1(f64),
     .dwi3_f32 = FC_DWI(f32, 3),
     .dwi3_f64 = FC_DWI(f64, 3),
-    .dwc_wide = FC_DWC_WIDE,
     .dwc_pack_f32 = FC_DWC(pack, f32),
     .dwc_pack_f64 = FC_DWC(pack, f64),
     .dwc_unpack_f32 = FC_DWC(unpack, f32),
