@@ -318,6 +318,11 @@ int fc_dw_inplace_geometry(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
            : !s1 || !(dbl ? (void *)ks->dwi3_f64 : (void *)ks->dwi3_f32))
         return 0;
     const int64_t V = pl->V, nch = cdiv(d->wo, V), W = d->w;
+    /* stride 2 masks only its last chunk: the others must read real columns,
+       which more padding on the right than on the left (the C API's implied
+       right padding) can break */
+    if (s2 && 2 * (nch - 1) * V > W)
+        return 0;
     if (!s2) { /* output chunks of V columns that reach outside [0, W) need masks */
         int64_t edges = 0;
         for (int64_t c = 0; c < nch; c++)

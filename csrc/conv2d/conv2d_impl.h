@@ -1029,7 +1029,7 @@ int FN(fc_conv2d)(const fc_conv2d_desc *d, const T *x, const T *w, const T *bias
        image as a single row of H*W pixels so tiles never stop at row ends */
     fc_conv2d_desc flat = *d;
     if (d->kh == 1 && d->kw == 1 && d->stride_h == 1 && d->stride_w == 1 && d->pad_h == 0 &&
-        d->pad_w == 0 && d->layout == FC_LAYOUT_NCHW) {
+        d->pad_w == 0 && d->ho == d->h && d->wo == d->w && d->layout == FC_LAYOUT_NCHW) {
         flat.w = flat.wo = d->h * d->w;
         flat.h = flat.ho = 1;
         d = &flat;

@@ -78,12 +78,18 @@ static void random_desc(fc_conv2d_desc *d)
     default: break;
     }
     d->pad_h = rint_(0, 3); d->pad_w = rint_(0, 4);
+    if (rng() % 5 == 0) /* unpadded: NHWC then reads the input in place */
+        d->pad_h = d->pad_w = 0;
     d->layout = rng() % 4 == 0 ? FC_LAYOUT_NHWC : FC_LAYOUT_NCHW;
     int64_t eh = (d->kh - 1) * d->dil_h + 1, ew = (d->kw - 1) * d->dil_w + 1;
     if (d->h + 2 * d->pad_h < eh) d->pad_h = (eh - d->h + 1) / 2;
     if (d->w + 2 * d->pad_w < ew) d->pad_w = (ew - d->w + 1) / 2;
     d->ho = (d->h + 2 * d->pad_h - eh) / d->stride_h + 1;
     d->wo = (d->w + 2 * d->pad_w - ew) / d->stride_w + 1;
+    if (rng() % 8 == 0) { /* padding at the bottom or right only (the even 'same') */
+        d->ho += rng() % 2;
+        d->wo += rng() % 2;
+    }
 }
 
 /* A descriptor with every field set; ho/wo follow from symmetric padding unless
@@ -187,9 +193,14 @@ static const int DETERMINISM_THREADS[] = {0, 2, 3, 5, 16, 33};
             if (rc != FC_OK || rct != FC_OK || memcmp(y1, yt, sizeof(T) * (size_t)ny)) {         \
                 failures++;                                                                      \
                 printf("FAIL %s %s nthreads %d differs from nthreads 1 (rc %d/%d) "             \
-                       "c%lld o%lld g%lld %lldx%lld layout %d\n", #SFX, fc_isa_name(isa), nt,     \
-                       rc, rct, (long long)d->c, (long long)d->o, (long long)d->groups,          \
-                       (long long)d->h, (long long)d->w, d->layout);                             \
+                       "n%lld c%lld o%lld g%lld %lldx%lld k%lldx%lld s%lld,%lld p%lld,%lld "     \
+                       "d%lld,%lld out %lldx%lld layout %d\n", #SFX, fc_isa_name(isa), nt, rc,   \
+                       rct, (long long)d->n, (long long)d->c, (long long)d->o,                   \
+                       (long long)d->groups, (long long)d->h, (long long)d->w,                   \
+                       (long long)d->kh, (long long)d->kw, (long long)d->stride_h,               \
+                       (long long)d->stride_w, (long long)d->pad_h, (long long)d->pad_w,         \
+                       (long long)d->dil_h, (long long)d->dil_w, (long long)d->ho,               \
+                       (long long)d->wo, d->layout);                                             \
             }                                                                                    \
         }                                                                                        \
         free(x); free(w); free(b); free(y1); free(yt);                                           \
