@@ -2,7 +2,8 @@
  * perf and for thread-scaling runs (tools/scaling.sh).
  *
  *   conv2d_bench N C H W O KH KW STRIDE PAD DILATION GROUPS
- *   env: NT threads (default 1), REPS calls (default 30), PH/PW override padding
+ *   env: NT threads (default 1), REPS calls (default 30), PH/PW override padding,
+ *        NHWC=1 channels-last layout, ISA an FC_ISA_* index
  *
  * Prints the best call's time and GFLOP/s (nominal flops: padding taps included)
  * and, on stderr, the mean. */
@@ -38,6 +39,8 @@ int main(int argc, char **argv)
                         .kw = a[6], .stride_h = a[7], .stride_w = a[7], .pad_h = a[8],
                         .pad_w = a[8], .dil_h = a[9], .dil_w = a[9], .groups = a[10],
                         .layout = FC_LAYOUT_NCHW};
+    if (env_long("NHWC", 0)) /* channels-last input and output */
+        d.layout = FC_LAYOUT_NHWC;
     d.pad_h = env_long("PH", d.pad_h);
     d.pad_w = env_long("PW", d.pad_w);
     d.ho = (d.h + 2 * d.pad_h - d.dil_h * (d.kh - 1) - 1) / d.stride_h + 1;

@@ -207,6 +207,41 @@ def test_depthwise_3x3_read_in_place(isa, n, c, mult, h, w, s2, stride_h, pad, p
 
 
 @settings(max_examples=150)
+@given(n=st.integers(0, 2), groups=st.sampled_from([1, 1, 2, 3]), cg=st.sampled_from([1, 3, 16, 40, 70]),
+       og=st.sampled_from([1, 5, 16, 32, 37, 64]), kh=st.integers(1, 4), kw=st.integers(1, 4),
+       stride=st.sampled_from([1, 1, 2, 3]), dil=st.sampled_from([1, 1, 2]), same=st.booleans(),
+       h=st.integers(0, 12), w=st.integers(0, 40), dtype=st.sampled_from([np.float32, np.float64]),
+       bias=st.booleans(), nonfinite=st.booleans(), num_threads=st.sampled_from([1, 2, 3]),
+       seed=st.integers(0, 2**32 - 1))
+def test_nhwc_unpadded_read_in_place(isa, n, groups, cg, og, kh, kw, stride, dil, same, h, w, dtype, bias,
+                                     nonfinite, num_threads, seed):
+    """Unpadded NHWC in the oc-vector form reads the input in place (the pixels
+    of a tile stride_w*C apart) and accumulates whole channel blocks straight
+    into the output, a partial last block through a tile.  Any kernel, stride,
+    dilation and group count; several reduction chunks (70 channels x 4 taps);
+    a bias; NaN/Inf; and 'same' with an even kernel, whose padding is all at the
+    bottom and right (so not this path, though the top and left are unpadded)."""
+    if same:
+        stride, padding = 1, "same"
+    else:
+        padding = 0
+    h, w = h + dil * (kh - 1) + 1, w + dil * (kw - 1) + 1
+    rng = np.random.default_rng(seed)
+    c, o = cg * groups, og * groups
+    x = random_array(rng, (n, h, w, c), dtype)
+    wt = random_array(rng, (o, cg, kh, kw), dtype)
+    b = random_array(rng, (o,), dtype) if bias else None
+    if nonfinite and n > 0:
+        x[rng.integers(n), rng.integers(h), rng.integers(w), rng.integers(c)] = np.nan
+        x[rng.integers(n), rng.integers(h), rng.integers(w), rng.integers(c)] = -np.inf
+        wt[rng.integers(o), rng.integers(cg), rng.integers(kh), rng.integers(kw)] = np.inf
+    kwargs = dict(stride=stride, padding=padding, dilation=dil, groups=groups, layout="NHWC")
+    y = check(x, wt, b, num_threads=num_threads, **kwargs)
+    if num_threads > 1:  # whole and partial blocks shift with the thread count
+        np.testing.assert_array_equal(fastconv.conv2d(x, wt, b, num_threads=1, **kwargs), y)
+
+
+@settings(max_examples=150)
 @given(n=st.integers(0, 3), c=st.integers(1, 40), k=st.sampled_from([3, 5, 7]), s=st.sampled_from([1, 2]),
        dil=st.sampled_from([1, 1, 2, 4]),
        h=st.integers(1, 40), w=st.integers(1, 40), pad_h=st.integers(0, 4), pad_w=st.integers(0, 4),
@@ -639,6 +674,10 @@ THREAD_CASES = [
     ((1, 96, 6, 7), (160, 96, 3, 3), dict(padding=1)),
     ((1, 64, 14, 13), (96, 64, 1, 1), dict(stride=2)),
     ((2, 48, 9, 8), (64, 24, 3, 3), dict(padding=(2, 1), stride=2, groups=2, layout="NHWC")),
+    # unpadded NHWC read in place: the blocks narrow on many threads, so whole
+    # blocks (straight into y) and partial ones (through a tile) trade places
+    ((1, 96, 6, 7), (150, 96, 3, 3), dict(layout="NHWC")),
+    ((2, 40, 9, 11), (37, 40, 1, 1), dict(stride=2, layout="NHWC")),
 ]
 
 

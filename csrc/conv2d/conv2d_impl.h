@@ -195,16 +195,9 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
     int err = FC_OK;
 
     /* packed weights [g][block][c][tap][OB] (the OIHW reduction order), the tap
-       tables, row tiles: shared, read-only.  When each work item holds all the
-       output rows (nrb == 1), no two items use the same weight block: each block
-       is then packed by the item that uses it, just before, into a per-thread
-       buffer -- large weights (512 x 512 x 3 x 3) go from memory to the cache
-       and are consumed there, instead of a packed copy making a round trip.
-       But not for a batch on one thread, which would pack every block once per
-       image (8 x 512x7x7 3x3 1.21-1.29x, 8 x 2048x7x7 1x1 1.11-1.18x; on 2
-       threads packing per item measured 6% faster, as before). */
+       tables, row tiles: shared, read-only (or packed per item: fc_pack_lazily) */
     const int nt = fc_resolve_threads(nthreads, pl->items);
-    const int lazy = pl->nrb == 1 && (d->n == 1 || nt > 1);
+    const int lazy = fc_pack_lazily(d, pl, nt);
     /* Fewer panels than threads (the output channels are split to feed them):
        every thread would build the same panel, all of it, the stride-2 1x1
        layers' dearest part (10% of 512x28x28 -> 1024 on one thread, on 16 it
@@ -358,6 +351,133 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
     fc_scratch_put(pool, 0, FC_SLOT_CALL2, spanel);
     fc_scratch_release(pool);
     fc_tap_tables_free(&tt);
+    return err;
+}
+
+/* Unpadded NHWC in the oc-vector form, the input read in place: with the
+ * channels innermost, the pixels of a tile are stride_w*C elements apart for
+ * every (channel, tap), so the micro-kernel broadcasts them straight from x
+ * (its strided-broadcast path) and no panel is built -- the panel's gather of
+ * each channel across pixels was 59% of a 256 -> 64 1x1 layer's time.  Full
+ * blocks of OB output channels are also accumulated straight into y, which
+ * holds them as rows of channels, the bias added after the sums; a last
+ * partial block goes through the per-thread tile and fc_store_tile (the same
+ * order).  No padding (on any side) means every tap of every
+ * output pixel is inside the image: no tap tables, no clipping.  The
+ * reduction runs in the dense form's channel chunks (pl->cpc), each chunk's
+ * steps (channel, tap) in the order of the packed weights, so every output is
+ * summed in one order whatever the thread count. */
+static int FN(conv2d_nhwc_inplace)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
+                                   const T *x, const T *w, const T *bias, T *y, int nthreads,
+                                   const fc_ukernel_set *ks)
+{
+    const int64_t G = d->groups, Cg = d->c / G, Og = d->o / G, K = pl->K, OB = pl->OB;
+    const int64_t V = pl->V, taps = d->kh * d->kw, C = d->c, W = d->w;
+    const int64_t cpc = pl->cpc, bs = d->stride_w * C; /* pixel to pixel in x */
+    int err = FC_OK;
+    const int nt = fc_resolve_threads(nthreads, pl->items);
+    const int lazy = fc_pack_lazily(d, pl, nt);
+    const int64_t wp_elems = lazy ? mul_ok(K, OB) : mul4(G, pl->nob, K, OB);
+    if (wp_elems < 0)
+        return FC_EOVERFLOW;
+    if (wp_elems > FC_MAX_SCRATCH_ELEMS)
+        return FC_ENOMEM;
+    /* step r = c*taps + t: packed weight row r, input element boff[r] from the
+       tile's first pixel's top-left input */
+    int64_t *boff = (int64_t *)malloc((size_t)K * sizeof(int64_t));
+    int64_t *aoff = (int64_t *)malloc((size_t)K * sizeof(int64_t));
+    fc_row_tile_t *tiles = (fc_row_tile_t *)malloc((size_t)d->wo * sizeof(fc_row_tile_t));
+    fc_scratch_pool *pool = fc_scratch_acquire();
+    T *wp = lazy || !boff || !aoff || !tiles
+                ? NULL
+                : (T *)fc_scratch_get(pool, 0, FC_SLOT_WEIGHTS, (size_t)wp_elems * sizeof(T));
+    if (!boff || !aoff || !tiles || (!wp && !lazy)) {
+        fc_scratch_put(pool, 0, FC_SLOT_WEIGHTS, wp);
+        fc_scratch_release(pool);
+        free(boff), free(aoff), free(tiles);
+        return FC_ENOMEM;
+    }
+    for (int64_t c = 0; c < Cg; c++)
+        for (int64_t t = 0; t < taps; t++) {
+            const int64_t i = t / d->kw, j = t % d->kw;
+            boff[c * taps + t] = (i * d->dil_h * W + j * d->dil_w) * C + c;
+            aoff[c * taps + t] = (c * taps + t) * OB;
+        }
+    const int64_t ntiles = fc_row_tiles(d, pl->P, 0, tiles);
+    const int64_t rowlen = d->wo * OB; /* tile buffer elements per output row */
+    const int64_t sched_chunk = fc_sched_chunk(pl->items, nt);
+    (void)nt; /* unused in a serial build */
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt)
+#endif
+    {
+        const int tid = fc_thread_id();
+        T *cbuf = (T *)fc_scratch_get(pool, tid, FC_SLOT_TILE, (size_t)(pl->R * rowlen) * sizeof(T));
+        T *wlocal = lazy ? (T *)fc_scratch_get(pool, tid, FC_SLOT_TILE2, (size_t)wp_elems * sizeof(T))
+                         : NULL;
+        const int ok = cbuf && (wlocal || !lazy);
+        if (!ok)
+            fc_set_error(&err, FC_ENOMEM);
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (int64_t gb = 0; gb < (lazy ? 0 : G * pl->nob); gb++)
+            (void)FN(pack_weight_block)(ks, w, Og, K, 1, OB, pl->nob, gb, wp + gb * K * OB);
+        /* (the loop's implicit barrier: the packed weights are complete) */
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, sched_chunk)
+#endif
+        for (int64_t it = 0; it < pl->items; it++) {
+            if (!ok)
+                continue;
+            const int64_t chunk = it % pl->nchunk;
+            const fc_row_item_t itm = fc_row_item(d, pl, it / pl->nchunk);
+            const int64_t n = itm.n, g = itm.g, oh0 = itm.oh0, oh1 = itm.oh1;
+            const int64_t b0 = chunk * pl->ob_per_chunk, b1 = imin(pl->nob, b0 + pl->ob_per_chunk);
+            for (int64_t blk = b0; blk < b1; blk++) {
+                const int64_t nl = imin(OB, Og - blk * OB), oc0 = g * Og + blk * OB;
+                const int m = (int)cdiv(nl, V);
+                const int direct = nl == OB; /* whole vectors of y's channels */
+                const T *wblk = wp + (g * pl->nob + blk) * K * OB;
+                if (lazy) {
+                    (void)FN(pack_weight_block)(ks, w, Og, K, 1, OB, pl->nob, g * pl->nob + blk,
+                                                wlocal);
+                    wblk = wlocal;
+                }
+                for (int64_t c0 = 0; c0 < Cg; c0 += cpc) {
+                    const int64_t r0 = c0 * taps, nr = (imin(Cg, c0 + cpc) - c0) * taps;
+                    for (int64_t oh = oh0; oh < oh1; oh++) {
+                        const T *xrow = x + ((n * d->h + oh * d->stride_h) * W) * C + g * Cg;
+                        for (int64_t ti = 0; ti < ntiles; ti++) {
+                            const int64_t ow0 = tiles[ti].ow0;
+                            T *c = direct ? y + ((n * d->ho + oh) * d->wo + ow0) * d->o + oc0
+                                          : cbuf + (oh - oh0) * rowlen + ow0 * OB;
+                            ks->SFX[tiles[ti].np][m](nr, wblk, aoff + r0, xrow + ow0 * bs,
+                                                     boff + r0, bs, c, direct ? d->o : OB,
+                                                     c0 > 0, NULL);
+                        }
+                    }
+                }
+                /* the bias last, as fc_store_tile adds it: which blocks are whole
+                   depends on the thread count (narrower blocks on many threads) */
+                if (direct && bias)
+                    for (int64_t oh = oh0; oh < oh1; oh++)
+                        for (int64_t ow = 0; ow < d->wo; ow++) {
+                            T *dst = y + ((n * d->ho + oh) * d->wo + ow) * d->o + oc0;
+                            for (int64_t l = 0; l < OB; l++)
+                                dst[l] += bias[oc0 + l];
+                        }
+                if (!direct)
+                    FN(fc_store_tile)(ks, d, y, n, oh0, 0, oc0, cbuf, OB, (oh1 - oh0) * d->wo,
+                                      nl, bias);
+            }
+        }
+        fc_scratch_put(pool, tid, FC_SLOT_TILE, cbuf);
+        fc_scratch_put(pool, tid, FC_SLOT_TILE2, wlocal);
+    }
+    fc_scratch_put(pool, 0, FC_SLOT_WEIGHTS, wp);
+    fc_scratch_release(pool);
+    free(boff), free(aoff), free(tiles);
     return err;
 }
 
@@ -1048,6 +1168,12 @@ int FN(fc_conv2d)(const fc_conv2d_desc *d, const T *x, const T *w, const T *bias
         return FN(conv2d_depthwise_inplace)(d, &pl, &ip, x, w, bias, y, nthreads, ks);
     if (pl.pixel_form && d->c == d->groups)
         return FN(conv2d_depthwise)(d, &pl, x, w, bias, y, nthreads, ks);
+    /* no padding on any side (bottom and right follow from ho and wo) */
+    const int unpadded = d->pad_h == 0 && d->pad_w == 0 &&
+                         (d->ho - 1) * d->stride_h + (d->kh - 1) * d->dil_h < d->h &&
+                         (d->wo - 1) * d->stride_w + (d->kw - 1) * d->dil_w < d->w;
+    if (!pl.pixel_form && d->layout == FC_LAYOUT_NHWC && unpadded)
+        return FN(conv2d_nhwc_inplace)(d, &pl, x, w, bias, y, nthreads, ks);
     return pl.pixel_form ? FN(conv2d_pixel)(d, &pl, x, w, bias, y, nthreads, ks)
                          : FN(conv2d_dense)(d, &pl, x, w, bias, y, nthreads, ks);
 }
