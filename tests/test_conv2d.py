@@ -241,6 +241,42 @@ def test_nhwc_unpadded_read_in_place(isa, n, groups, cg, og, kh, kw, stride, dil
         np.testing.assert_array_equal(fastconv.conv2d(x, wt, b, num_threads=1, **kwargs), y)
 
 
+def padding_tap_share(h, w, kh, kw, stride, padding, dilation):
+    """The share of kernel taps over all outputs that fall on padding (as the C
+    planner computes it: NHWC layers with at most 5% take the channels-last panel)."""
+    def valid(size, k, s, p, dl, out):
+        return sum(sum(0 <= o * s - p + t * dl < size for t in range(k)) for o in range(out))
+    ho = (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    wo = (w + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    vh = valid(h, kh, stride[0], padding[0], dilation[0], ho)
+    vw = valid(w, kw, stride[1], padding[1], dilation[1], wo)
+    return 1 - vh * vw / (ho * kh * wo * kw)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("xs,ws,kw", [
+    ((2, 33, 61, 40), (37, 40, 3, 3), dict(padding=1)),               # partial last block
+    ((1, 30, 64, 24), (64, 12, 3, 3), dict(padding=(1, 2), stride=2, dilation=(1, 2), groups=2)),
+    ((1, 1, 400, 6), (40, 6, 1, 5), dict(padding=(0, 2))),           # one long row, 1x5
+    ((1, 112, 112, 3), (32, 3, 7, 7), dict(padding=3, stride=2)),     # a stem, 3 channels
+    ((2, 100, 90, 70), (48, 70, 1, 1), dict(padding=1)),             # padded 1x1: zero borders
+])
+def test_nhwc_channels_last_panel(isa, rng, dtype, xs, ws, kw):
+    """Padded NHWC layers with few padding taps read a channels-last panel of
+    their input rows (plain row copies with the padding's zeros), pixels
+    stride_w*Cg apart; whole channel blocks go straight into the output.
+    NaN/Inf in the input and weights, several thread counts."""
+    full = dict(stride=(1, 1), dilation=(1, 1), padding=(0, 0))
+    geo = {k: (v, v) if isinstance(v, int) else v for k, v in {**full, **kw}.items() if k in full}
+    assert padding_tap_share(xs[1], xs[2], ws[2], ws[3], **geo) <= 0.05  # the path under test
+    x, w, b = random_array(rng, xs, dtype), random_array(rng, ws, dtype), random_array(rng, ws[:1], dtype)
+    x[0, rng.integers(xs[1]), rng.integers(xs[2]), rng.integers(xs[3])] = np.nan
+    w[rng.integers(ws[0]), 0, 0, 0] = -np.inf
+    y = check(x, w, b, layout="NHWC", **kw)
+    for nt in (2, 3, 8):
+        np.testing.assert_array_equal(fastconv.conv2d(x, w, b, layout="NHWC", num_threads=nt, **kw), y)
+
+
 @settings(max_examples=150)
 @given(n=st.integers(0, 3), c=st.integers(1, 40), k=st.sampled_from([3, 5, 7]), s=st.sampled_from([1, 2]),
        dil=st.sampled_from([1, 1, 2, 4]),

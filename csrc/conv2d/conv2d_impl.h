@@ -354,35 +354,72 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
     return err;
 }
 
-/* Unpadded NHWC in the oc-vector form, the input read in place: with the
- * channels innermost, the pixels of a tile are stride_w*C elements apart for
- * every (channel, tap), so the micro-kernel broadcasts them straight from x
- * (its strided-broadcast path) and no panel is built -- the panel's gather of
- * each channel across pixels was 59% of a 256 -> 64 1x1 layer's time.  Full
- * blocks of OB output channels are also accumulated straight into y, which
- * holds them as rows of channels, the bias added after the sums; a last
- * partial block goes through the per-thread tile and fc_store_tile (the same
- * order).  No padding (on any side) means every tap of every
- * output pixel is inside the image: no tap tables, no clipping.  The
- * reduction runs in the dense form's channel chunks (pl->cpc), each chunk's
- * steps (channel, tap) in the order of the packed weights, so every output is
- * summed in one order whatever the thread count. */
-static int FN(conv2d_nhwc_inplace)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
-                                   const T *x, const T *w, const T *bias, T *y, int nthreads,
-                                   const fc_ukernel_set *ks)
+/* Input rows [ih0, ih0 + nrows) of image n, group g's channels, as a
+ * channels-last panel: row k at panel + k*pitch, pixel iw (from -pad_w) at
+ * (iw + pad_w)*Cg, zeros outside the image.  Whole rows are one copy when the
+ * group is all the channels. */
+static void FN(build_nhwc_panel)(const fc_conv2d_desc *d, const T *x, int64_t n, int64_t g,
+                                 int64_t ih0, int64_t nrows, int64_t pitch, T *panel)
+{
+    const int64_t C = d->c, Cg = C / d->groups, W = d->w, lead = d->pad_w * Cg;
+    for (int64_t k = 0; k < nrows; k++) {
+        T *dst = panel + k * pitch;
+        const int64_t ih = ih0 + k;
+        if (ih < 0 || ih >= d->h) {
+            memset(dst, 0, (size_t)pitch * sizeof(T));
+            continue;
+        }
+        const T *src = x + ((n * d->h + ih) * W) * C + g * Cg;
+        memset(dst, 0, (size_t)lead * sizeof(T));
+        if (Cg == C)
+            memcpy(dst + lead, src, (size_t)(W * C) * sizeof(T));
+        else
+            for (int64_t iw = 0; iw < W; iw++)
+                memcpy(dst + lead + iw * Cg, src + iw * C, (size_t)Cg * sizeof(T));
+        memset(dst + lead + W * Cg, 0, (size_t)(pitch - lead - W * Cg) * sizeof(T));
+    }
+}
+
+/* NHWC in the oc-vector form.  With the channels innermost, a tile's pixels
+ * are a fixed stride apart for every (channel, tap), so the micro-kernel
+ * broadcasts them with its strided path: unpadded, straight from x (stride_w*C
+ * apart, no copy at all); padded, from a channels-last panel of the item's
+ * input rows with the padding's zeros (stride_w*Cg apart), built with plain
+ * row copies.  The NCHW-style panel gathered each channel across pixels
+ * instead: 59% of a 256 -> 64 1x1 layer's time.  Whole blocks of OB output
+ * channels are summed straight into y, which holds them as rows of channels,
+ * the bias added after the sums; a last partial block goes through the
+ * per-thread tile and fc_store_tile (the same order).  Padding taps multiply
+ * the panel's zeros, as the oracle's do.  The reduction runs in the dense
+ * form's channel chunks (pl->cpc), each chunk's steps (channel, tap) in the
+ * order of the packed weights, so every output is summed in one order whatever
+ * the thread count. */
+static int FN(conv2d_nhwc)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, const T *x,
+                           const T *w, const T *bias, T *y, int nthreads,
+                           const fc_ukernel_set *ks)
 {
     const int64_t G = d->groups, Cg = d->c / G, Og = d->o / G, K = pl->K, OB = pl->OB;
     const int64_t V = pl->V, taps = d->kh * d->kw, C = d->c, W = d->w;
-    const int64_t cpc = pl->cpc, bs = d->stride_w * C; /* pixel to pixel in x */
+    const int64_t cpc = pl->cpc;
+    /* padding on any side (bottom and right follow from ho and wo) */
+    const int64_t pad_r = imax(0, (d->wo - 1) * d->stride_w + (d->kw - 1) * d->dil_w + 1 - W - d->pad_w);
+    const int padded = d->pad_h > 0 || d->pad_w > 0 || pad_r > 0 ||
+                       (d->ho - 1) * d->stride_h + (d->kh - 1) * d->dil_h >= d->h;
+    /* element steps of the source: pixel to pixel, row to row */
+    const int64_t pix = padded ? Cg : C;
+    const int64_t pitch = padded ? mul_ok(d->pad_w + W + pad_r, Cg) : W * C;
+    const int64_t prows = (pl->R - 1) * d->stride_h + (d->kh - 1) * d->dil_h + 1;
+    const int64_t panel_elems = padded ? mul_ok(prows, pitch) : 0;
+    const int64_t bs = d->stride_w * pix;
     int err = FC_OK;
     const int nt = fc_resolve_threads(nthreads, pl->items);
     const int lazy = fc_pack_lazily(d, pl, nt);
     const int64_t wp_elems = lazy ? mul_ok(K, OB) : mul4(G, pl->nob, K, OB);
-    if (wp_elems < 0)
+    if (wp_elems < 0 || pitch < 0 || panel_elems < 0)
         return FC_EOVERFLOW;
-    if (wp_elems > FC_MAX_SCRATCH_ELEMS)
+    if (wp_elems > FC_MAX_SCRATCH_ELEMS || panel_elems > FC_MAX_SCRATCH_ELEMS)
         return FC_ENOMEM;
-    /* step r = c*taps + t: packed weight row r, input element boff[r] from the
+    /* step r = c*taps + t: packed weight row r, source element boff[r] from the
        tile's first pixel's top-left input */
     int64_t *boff = (int64_t *)malloc((size_t)K * sizeof(int64_t));
     int64_t *aoff = (int64_t *)malloc((size_t)K * sizeof(int64_t));
@@ -400,7 +437,7 @@ static int FN(conv2d_nhwc_inplace)(const fc_conv2d_desc *d, const fc_conv2d_plan
     for (int64_t c = 0; c < Cg; c++)
         for (int64_t t = 0; t < taps; t++) {
             const int64_t i = t / d->kw, j = t % d->kw;
-            boff[c * taps + t] = (i * d->dil_h * W + j * d->dil_w) * C + c;
+            boff[c * taps + t] = i * d->dil_h * pitch + j * d->dil_w * pix + c;
             aoff[c * taps + t] = (c * taps + t) * OB;
         }
     const int64_t ntiles = fc_row_tiles(d, pl->P, 0, tiles);
@@ -412,12 +449,16 @@ static int FN(conv2d_nhwc_inplace)(const fc_conv2d_desc *d, const fc_conv2d_plan
 #endif
     {
         const int tid = fc_thread_id();
+        T *panel = padded ? (T *)fc_scratch_get(pool, tid, FC_SLOT_PANEL,
+                                                (size_t)panel_elems * sizeof(T))
+                          : NULL;
         T *cbuf = (T *)fc_scratch_get(pool, tid, FC_SLOT_TILE, (size_t)(pl->R * rowlen) * sizeof(T));
         T *wlocal = lazy ? (T *)fc_scratch_get(pool, tid, FC_SLOT_TILE2, (size_t)wp_elems * sizeof(T))
                          : NULL;
-        const int ok = cbuf && (wlocal || !lazy);
+        const int ok = cbuf && (wlocal || !lazy) && (panel || !padded);
         if (!ok)
             fc_set_error(&err, FC_ENOMEM);
+        int64_t panel_key = -1; /* the (image, group, row block) in the panel */
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
@@ -430,9 +471,16 @@ static int FN(conv2d_nhwc_inplace)(const fc_conv2d_desc *d, const fc_conv2d_plan
         for (int64_t it = 0; it < pl->items; it++) {
             if (!ok)
                 continue;
-            const int64_t chunk = it % pl->nchunk;
-            const fc_row_item_t itm = fc_row_item(d, pl, it / pl->nchunk);
+            const int64_t chunk = it % pl->nchunk, key = it / pl->nchunk;
+            const fc_row_item_t itm = fc_row_item(d, pl, key);
             const int64_t n = itm.n, g = itm.g, oh0 = itm.oh0, oh1 = itm.oh1;
+            const int64_t ih0 = oh0 * d->stride_h - d->pad_h; /* the item's first input row */
+            /* (an item's chunks of output channels, consecutive, share the panel) */
+            if (padded && key != panel_key)
+                FN(build_nhwc_panel)(d, x, n, g, ih0, (oh1 - oh0 - 1) * d->stride_h +
+                                     (d->kh - 1) * d->dil_h + 1, pitch, panel);
+            panel_key = key;
+            const T *src = padded ? panel : x + ((n * d->h + ih0) * W) * C + g * Cg;
             const int64_t b0 = chunk * pl->ob_per_chunk, b1 = imin(pl->nob, b0 + pl->ob_per_chunk);
             for (int64_t blk = b0; blk < b1; blk++) {
                 const int64_t nl = imin(OB, Og - blk * OB), oc0 = g * Og + blk * OB;
@@ -447,12 +495,12 @@ static int FN(conv2d_nhwc_inplace)(const fc_conv2d_desc *d, const fc_conv2d_plan
                 for (int64_t c0 = 0; c0 < Cg; c0 += cpc) {
                     const int64_t r0 = c0 * taps, nr = (imin(Cg, c0 + cpc) - c0) * taps;
                     for (int64_t oh = oh0; oh < oh1; oh++) {
-                        const T *xrow = x + ((n * d->h + oh * d->stride_h) * W) * C + g * Cg;
+                        const T *srow = src + (oh - oh0) * d->stride_h * pitch;
                         for (int64_t ti = 0; ti < ntiles; ti++) {
                             const int64_t ow0 = tiles[ti].ow0;
                             T *c = direct ? y + ((n * d->ho + oh) * d->wo + ow0) * d->o + oc0
                                           : cbuf + (oh - oh0) * rowlen + ow0 * OB;
-                            ks->SFX[tiles[ti].np][m](nr, wblk, aoff + r0, xrow + ow0 * bs,
+                            ks->SFX[tiles[ti].np][m](nr, wblk, aoff + r0, srow + ow0 * bs,
                                                      boff + r0, bs, c, direct ? d->o : OB,
                                                      c0 > 0, NULL);
                         }
@@ -472,6 +520,7 @@ static int FN(conv2d_nhwc_inplace)(const fc_conv2d_desc *d, const fc_conv2d_plan
                                       nl, bias);
             }
         }
+        fc_scratch_put(pool, tid, FC_SLOT_PANEL, panel);
         fc_scratch_put(pool, tid, FC_SLOT_TILE, cbuf);
         fc_scratch_put(pool, tid, FC_SLOT_TILE2, wlocal);
     }
@@ -598,12 +647,15 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                             for (int64_t p = 0; p < np; p++)
                                 memcpy(y + ((n * d->o + oc0 + p) * d->ho + oh) * d->wo + ow0,
                                        tile + p * MV, (size_t)nw * sizeof(T));
-                        } else {
-                            for (int64_t l = 0; l < nw; l++) {
-                                T *dst = y + ((n * d->ho + oh) * d->wo + ow0 + l) * d->o + oc0;
-                                for (int64_t p = 0; p < np; p++)
-                                    dst[p] = tile[p * MV + l];
-                            }
+                        } else { /* NHWC: a transpose, by 4x4 blocks where there are */
+                            T *dst0 = y + ((n * d->ho + oh) * d->wo + ow0) * d->o + oc0;
+                            int64_t p0 = 0, l0 = 0;
+                            if (sizeof(T) == sizeof(float))
+                                fc_transpose_bias_f32((const float *)tile, MV, np, nw, NULL,
+                                                      (float *)dst0, d->o, &p0, &l0);
+                            for (int64_t l = 0; l < nw; l++)
+                                for (int64_t p = l < l0 ? p0 : 0; p < np; p++)
+                                    dst0[l * d->o + p] = tile[p * MV + l];
                         }
                     }
                 }
@@ -1168,12 +1220,8 @@ int FN(fc_conv2d)(const fc_conv2d_desc *d, const T *x, const T *w, const T *bias
         return FN(conv2d_depthwise_inplace)(d, &pl, &ip, x, w, bias, y, nthreads, ks);
     if (pl.pixel_form && d->c == d->groups)
         return FN(conv2d_depthwise)(d, &pl, x, w, bias, y, nthreads, ks);
-    /* no padding on any side (bottom and right follow from ho and wo) */
-    const int unpadded = d->pad_h == 0 && d->pad_w == 0 &&
-                         (d->ho - 1) * d->stride_h + (d->kh - 1) * d->dil_h < d->h &&
-                         (d->wo - 1) * d->stride_w + (d->kw - 1) * d->dil_w < d->w;
-    if (!pl.pixel_form && d->layout == FC_LAYOUT_NHWC && unpadded)
-        return FN(conv2d_nhwc_inplace)(d, &pl, x, w, bias, y, nthreads, ks);
+    if (!pl.pixel_form && d->layout == FC_LAYOUT_NHWC && fc_padding_tap_share(d) <= 0.05)
+        return FN(conv2d_nhwc)(d, &pl, x, w, bias, y, nthreads, ks);
     return pl.pixel_form ? FN(conv2d_pixel)(d, &pl, x, w, bias, y, nthreads, ks)
                          : FN(conv2d_dense)(d, &pl, x, w, bias, y, nthreads, ks);
 }
