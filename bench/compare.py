@@ -8,6 +8,7 @@ machine's float32 FMA peak, measured first with a small FMA loop.
     python bench/compare.py                 # issue shapes, 1 thread and all cores
     python bench/compare.py --extra         # plus other realistic layers
     python bench/compare.py --threads 1 --markdown
+    python bench/compare.py --extra --nhwc  # channels-last, against torch channels_last
 
 Timing: for each shape, R rounds; a round runs fastconv then the peer, each for
 enough calls to fill about `--round-ms`; the per-call time is the median over
@@ -57,7 +58,9 @@ def interleaved(f_a, f_b, rounds, round_s):
     return statistics.median(ta), statistics.median(tb)
 
 
-def conv_cases(names):
+def conv_cases(names, nhwc=False):
+    """With nhwc: channels-last input and output (fastconv layout="NHWC", torch
+    tensors in channels_last memory format, which its oneDNN path reads directly)."""
     shapes = {**ISSUE_SHAPES, **EXTRA_SHAPES}
     rng = np.random.default_rng(0)
     for name in names:
@@ -66,22 +69,30 @@ def conv_cases(names):
         x = rng.standard_normal(xs, dtype=np.float32)
         w = rng.standard_normal(ws, dtype=np.float32)
         b = rng.standard_normal(ws[0], dtype=np.float32)
+        if nhwc:
+            x = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+            kw = dict(kw, layout="NHWC")
         y = fastconv.conv2d(x, w, b, **kw)
-        flops = conv_flops(s, y.shape)
+        flops = conv_flops(s, y.transpose(0, 3, 1, 2).shape if nhwc else y.shape)
 
         def run_fc(nt, x=x, w=w, b=b, kw=kw):
             return lambda: fastconv.conv2d(x, w, b, **kw, num_threads=nt)
 
         run_peer = None
         if torch is not None:
+            tkw = {k: v for k, v in kw.items() if k != "layout"}
             tx, tw, tb = torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b)
-            ref = torch.nn.functional.conv2d(tx, tw, tb, **kw).numpy()
+            if nhwc:
+                tx = tx.permute(0, 3, 1, 2)  # a channels_last view, no copy
+                tw = tw.contiguous(memory_format=torch.channels_last)
+            ref = torch.nn.functional.conv2d(tx, tw, tb, **tkw)
+            ref = (ref.permute(0, 2, 3, 1) if nhwc else ref).numpy()
             scale = np.abs(ref).max() + 1
             assert np.abs(ref - y).max() <= 1e-3 * scale, f"{name}: fastconv and torch disagree"
 
-            def run_peer(tx=tx, tw=tw, tb=tb, kw=kw):
+            def run_peer(tx=tx, tw=tw, tb=tb, kw=tkw):
                 return torch.nn.functional.conv2d(tx, tw, tb, **kw)
-        yield name, s["kind"], flops, run_fc, run_peer
+        yield name + ("_nhwc" if nhwc else ""), s["kind"], flops, run_fc, run_peer
 
 
 def deform_cases():
@@ -125,6 +136,8 @@ def main(argv=None):
     ap.add_argument("--round-ms", type=float, default=30.0)
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
     ap.add_argument("--no-deform", action="store_true")
+    ap.add_argument("--nhwc", action="store_true",
+                    help="channels-last conv2d (layout='NHWC', torch channels_last) instead")
     args = ap.parse_args(argv)
 
     cores = os.cpu_count() or 1
@@ -136,8 +149,8 @@ def main(argv=None):
           f"{time.strftime('%Y-%m-%d')}, {_cpu_name()}, {cores} cores")
     print(f"# measured float32 FMA peak: {peak1:.1f} GFLOP/s per core")
 
-    cases = list(conv_cases([n for n in names if n in {**ISSUE_SHAPES, **EXTRA_SHAPES}]))
-    if not args.no_deform:
+    cases = list(conv_cases([n for n in names if n in {**ISSUE_SHAPES, **EXTRA_SHAPES}], args.nhwc))
+    if not args.no_deform and not args.nhwc:
         cases += [c for c in deform_cases() if not args.only or c[0] in args.only]
     rows = []
     for nt in threads:
