@@ -48,26 +48,32 @@ void FN(fc_build_panel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, con
                                     panel + rlo * pitch + c * pl->Wp, pitch, x_end);
         return;
     }
-    if (d->layout == FC_LAYOUT_NHWC && sizeof(T) == sizeof(float) && nslot == 1 && sw == 1) {
-        /* NHWC, one slot: each row a transpose of its [pixel][channel] block, by
-           4x4 register blocks (g32 128x56x56 3x3 2.2x against a gather per
-           channel, which went over the same pixels' lines Cg times) */
-        const fc_slot_range_t sl = fc_slot_range(d, pl, 0);
-        const int64_t np = imax(0, sl.thi - sl.tlo), nc = ce - cb;
-        for (int64_t r = rlo; r < rhi; r++) {
-            const T *src = x + ((n * d->h + ih + (r - rlo) * step) * W + sl.iw0) * d->c + c0 + cb;
-            T *dst = panel + r * pitch + cb * pl->Wp;
-            int64_t p0 = 0, l0 = 0;
-            fc_transpose_bias_f32((const float *)src, d->c, np, nc, NULL, (float *)dst + sl.tlo,
-                                  pl->Wp, &p0, &l0);
-            for (int64_t c = 0; c < nc; c++) {
-                T *dc = dst + c * pl->Wp;
-                for (int64_t t = 0; t < sl.tlo; t++)
-                    dc[t] = (T)0;
-                for (int64_t p = c < l0 ? p0 : 0; p < np; p++)
-                    dc[sl.tlo + p] = src[p * d->c + c];
-                for (int64_t t = sl.tlo + np; t < Lp; t++)
-                    dc[t] = (T)0;
+    if (d->layout == FC_LAYOUT_NHWC && sizeof(T) == sizeof(float) && ce - cb >= 4) {
+        /* NHWC: each row's slot a transpose of its [pixel][channel] block, the
+           pixels sw*C apart, by 4x4 register blocks (g32 128x56x56 3x3 1.3x
+           against a gather per channel, which went over the same pixels' lines
+           Cg times; at stride 2, 256x56x56 g32, 5x).  Not for fewer than 4
+           channels (3-channel stems: 0.96x). */
+        const int64_t nc = ce - cb;
+        for (int64_t k = 0; k < nslot; k++) {
+            const fc_slot_range_t sl = fc_slot_range(d, pl, k);
+            const int64_t np = imax(0, sl.thi - sl.tlo);
+            for (int64_t r = rlo; r < rhi; r++) {
+                const T *src =
+                    x + ((n * d->h + ih + (r - rlo) * step) * W + sl.iw0) * d->c + c0 + cb;
+                T *dst = panel + r * pitch + cb * pl->Wp + k * Lp;
+                int64_t p0 = 0, l0 = 0;
+                fc_transpose_bias_f32((const float *)src, sw * d->c, np, nc, NULL,
+                                      (float *)dst + sl.tlo, pl->Wp, &p0, &l0);
+                for (int64_t c = 0; c < nc; c++) {
+                    T *dc = dst + c * pl->Wp;
+                    for (int64_t t = 0; t < sl.tlo; t++)
+                        dc[t] = (T)0;
+                    for (int64_t p = c < l0 ? p0 : 0; p < np; p++)
+                        dc[sl.tlo + p] = src[p * sw * d->c + c];
+                    for (int64_t t = sl.tlo + np; t < Lp; t++)
+                        dc[t] = (T)0;
+                }
             }
         }
         return;
