@@ -186,8 +186,10 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
     const double eff_dense = (double)Og / (double)(cdiv(Og, V) * V);
     const double eff_pixel = (double)d->wo / (double)(cdiv(d->wo, V) * V);
     /* the oc-vector form has the better load/FMA ratio; the pixel-vector form
-       writes its results without a transpose, so it wins ties */
-    pl->pixel_form = eff_pixel > 1.25 * eff_dense || (eff_pixel >= eff_dense && d->wo % V == 0);
+       writes NCHW results without a transpose, so it wins ties there (in NHWC
+       the oc-vector form is the one that stores without a transpose) */
+    pl->pixel_form = eff_pixel > 1.25 * eff_dense ||
+                     (eff_pixel >= eff_dense && d->wo % V == 0 && d->layout == FC_LAYOUT_NCHW);
 
     int64_t row_elems; /* panel elements per input row, all channels of a group */
     if (!pl->pixel_form) {
