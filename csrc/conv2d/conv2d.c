@@ -508,7 +508,8 @@ void fc_transpose_bias_f32(const float *src, int64_t lds, int64_t np, int64_t nl
                        __builtin_shufflevector(t1, t3, 0, 1, 4, 5),
                        __builtin_shufflevector(t1, t3, 2, 3, 6, 7)};
             for (int k = 0; k < 4; k++) {
-                c[k] += bias ? bias[l + k] : 0.0f;
+                if (bias) /* (not + 0: a copy stays exact, -0.0 + 0.0 is +0.0) */
+                    c[k] += bias[l + k];
                 memcpy(dst + (l + k) * ldd + p, &c[k], sizeof c[k]);
             }
         }

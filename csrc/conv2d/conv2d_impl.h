@@ -7,6 +7,24 @@
 #define UKT FC_CAT(fc_uk, SFX)
 #define KS(name) FC_CAT(name, SFX) /* the ukernel set's entry for this dtype */
 
+/* dst[l*ldd + p] = src[p*lds + l] (+ bias[l] when bias is given) for p < np,
+ * l < nl: floats by fc_transpose_bias_f32's 4x4 register blocks, the rest one
+ * by one.  NHWC panel rows, the pixel form's NHWC tiles and the oc-vector
+ * form's NCHW tiles. */
+static void FN(transpose_bias)(const T *src, int64_t lds, int64_t np, int64_t nl, const T *bias,
+                               T *dst, int64_t ldd)
+{
+    int64_t p0 = 0, l0 = 0;
+    if (sizeof(T) == sizeof(float))
+        fc_transpose_bias_f32((const float *)src, lds, np, nl, (const float *)bias, (float *)dst,
+                              ldd, &p0, &l0);
+    for (int64_t l = 0; l < nl; l++) {
+        T *dl = dst + l * ldd;
+        for (int64_t p = l < l0 ? p0 : 0; p < np; p++)
+            dl[p] = bias ? src[p * lds + l] + bias[l] : src[p * lds + l];
+    }
+}
+
 /* The input panel of one work item, shared by both forms:
  *   panel[row][c][q][t] = input(c0 + c, ih0 + row*row_step, t*sw + q - pad_w), 0 outside,
  * (or, when output rows read disjoint input rows, kh rows per output row: pl->orp),
@@ -62,15 +80,11 @@ void FN(fc_build_panel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, con
                 const T *src =
                     x + ((n * d->h + ih + (r - rlo) * step) * W + sl.iw0) * d->c + c0 + cb;
                 T *dst = panel + r * pitch + cb * pl->Wp + k * Lp;
-                int64_t p0 = 0, l0 = 0;
-                fc_transpose_bias_f32((const float *)src, sw * d->c, np, nc, NULL,
-                                      (float *)dst + sl.tlo, pl->Wp, &p0, &l0);
-                for (int64_t c = 0; c < nc; c++) {
+                FN(transpose_bias)(src, sw * d->c, np, nc, NULL, dst + sl.tlo, pl->Wp);
+                for (int64_t c = 0; c < nc; c++) { /* the padding's zeros */
                     T *dc = dst + c * pl->Wp;
                     for (int64_t t = 0; t < sl.tlo; t++)
                         dc[t] = (T)0;
-                    for (int64_t p = c < l0 ? p0 : 0; p < np; p++)
-                        dc[sl.tlo + p] = src[p * sw * d->c + c];
                     for (int64_t t = sl.tlo + np; t < Lp; t++)
                         dc[t] = (T)0;
                 }
@@ -186,18 +200,7 @@ void FN(fc_store_tile)(const fc_ukernel_set *ks, const fc_conv2d_desc *d, T *y, 
                                     dst0 + l0 * ldd, ldd, imin(V, nl - l0));
             return;
         }
-        int64_t l0 = 0, p0 = 0;
-        if (sizeof(T) == sizeof(float)) /* 4x4 register transposes where available */
-            fc_transpose_bias_f32((const float *)tile, ldc, np, nl,
-                                  (const float *)(bias ? bias + oc0 : NULL), (float *)dst0, ldd,
-                                  &p0, &l0);
-        /* the rest (all of it for doubles, or without vector shuffles) */
-        for (int64_t l = 0; l < nl; l++) {
-            const T b = bias ? bias[oc0 + l] : (T)0;
-            T *dst = dst0 + l * ldd;
-            for (int64_t p = l < l0 ? p0 : 0; p < np; p++)
-                dst[p] = tile[p * ldc + l] + b;
-        }
+        FN(transpose_bias)(tile, ldc, np, nl, bias ? bias + oc0 : NULL, dst0, ldd);
     } else {
         for (int64_t p = 0; p < np; p++) {
             T *dst = y + ((n * d->ho + oh) * d->wo + ow0 + p) * d->o + oc0;
@@ -433,8 +436,8 @@ static int FN(conv2d_nhwc)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, 
     const int64_t cpc = pl->cpc;
     /* padding on any side (bottom and right follow from ho and wo) */
     const int64_t pad_r = imax(0, (d->wo - 1) * d->stride_w + (d->kw - 1) * d->dil_w + 1 - W - d->pad_w);
-    const int padded = d->pad_h > 0 || d->pad_w > 0 || pad_r > 0 ||
-                       (d->ho - 1) * d->stride_h + (d->kh - 1) * d->dil_h >= d->h;
+    const int64_t pad_b = imax(0, (d->ho - 1) * d->stride_h + (d->kh - 1) * d->dil_h + 1 - d->h - d->pad_h);
+    const int padded = d->pad_h > 0 || d->pad_w > 0 || pad_r > 0 || pad_b > 0;
     /* element steps of the source: pixel to pixel, row to row */
     const int64_t pix = padded ? Cg : C;
     const int64_t pitch = padded ? mul_ok(d->pad_w + W + pad_r, Cg) : W * C;
@@ -677,15 +680,10 @@ static int FN(conv2d_pixel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                             for (int64_t p = 0; p < np; p++)
                                 memcpy(y + ((n * d->o + oc0 + p) * d->ho + oh) * d->wo + ow0,
                                        tile + p * MV, (size_t)nw * sizeof(T));
-                        } else { /* NHWC: a transpose, by 4x4 blocks where there are */
-                            T *dst0 = y + ((n * d->ho + oh) * d->wo + ow0) * d->o + oc0;
-                            int64_t p0 = 0, l0 = 0;
-                            if (sizeof(T) == sizeof(float))
-                                fc_transpose_bias_f32((const float *)tile, MV, np, nw, NULL,
-                                                      (float *)dst0, d->o, &p0, &l0);
-                            for (int64_t l = 0; l < nw; l++)
-                                for (int64_t p = l < l0 ? p0 : 0; p < np; p++)
-                                    dst0[l * d->o + p] = tile[p * MV + l];
+                        } else { /* NHWC: a transpose */
+                            FN(transpose_bias)(tile, MV, np, nw, NULL,
+                                               y + ((n * d->ho + oh) * d->wo + ow0) * d->o + oc0,
+                                               d->o);
                         }
                     }
                 }

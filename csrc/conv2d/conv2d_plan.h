@@ -173,10 +173,10 @@ static inline fc_row_item_t fc_row_item(const fc_conv2d_desc *d, const fc_conv2d
     return r;
 }
 
-/* dst[l*ldd + p] = src[p*lds + l] + bias[l] (bias may be NULL) for p < *p_done,
- * l < *l_done: the largest multiples of 4 of np and nl when the compiler has
- * vector shuffles (4x4 register transposes), else nothing; the caller does the
- * rest.  The store of the oc-vector form's result tiles to NCHW. */
+/* dst[l*ldd + p] = src[p*lds + l] + bias[l] (bias may be NULL: a plain copy)
+ * for p < *p_done, l < *l_done: the largest multiples of 4 of np and nl when the
+ * compiler has vector shuffles (4x4 register transposes), else nothing; the
+ * caller does the rest (conv2d_impl.h's transpose_bias). */
 void fc_transpose_bias_f32(const float *src, int64_t lds, int64_t np, int64_t nl,
                            const float *bias, float *dst, int64_t ldd, int64_t *p_done,
                            int64_t *l_done);
