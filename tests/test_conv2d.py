@@ -241,6 +241,37 @@ def test_nhwc_unpadded_read_in_place(isa, n, groups, cg, og, kh, kw, stride, dil
         np.testing.assert_array_equal(fastconv.conv2d(x, wt, b, num_threads=1, **kwargs), y)
 
 
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(0, 3), groups=st.sampled_from([1, 1, 2, 3]), cg=st.sampled_from([1, 7, 40, 300]),
+       og=st.sampled_from([16, 32, 48, 33]), hw=st.sampled_from([(1, 1), (5, 7), (7, 7), (14, 14), (17, 17), (1, 29)]),
+       kw=st.integers(1, 5), dil=st.sampled_from([1, 2]), stride_h=st.sampled_from([1, 2]),
+       dtype=st.sampled_from([np.float32, np.float64]), bias=st.booleans(), nonfinite=st.booleans(),
+       num_threads=st.sampled_from([1, 2, 3, 8]), seed=st.integers(0, 2**32 - 1))
+def test_single_row_read_in_place(isa, n, groups, cg, og, hw, kw, dil, stride_h, dtype, bias, nonfinite,
+                                  num_threads, seed):
+    """An unpadded NCHW input of one row read at unit stride -- a 1x1 layer,
+    which conv2d flattens into one row of H*W pixels, or a 1xk kernel on a
+    one-row image -- is its own panel in the oc-vector form (many output
+    channels, a pixel count off the vector width): the items read it in place,
+    and, when images, groups and channel blocks are fewer than the threads,
+    split the row's tiles between them.  Results must not depend on the split."""
+    h, w = hw
+    if kw > 1:  # a 1xk kernel on one row (any vertical stride: one output row)
+        h, w = 1, w + dil * (kw - 1)
+    rng = np.random.default_rng(seed)
+    c, o = cg * groups, og * groups
+    x = random_array(rng, (n, c, h, w), dtype)
+    wt = random_array(rng, (o, cg, 1, kw), dtype)
+    b = random_array(rng, (o,), dtype) if bias else None
+    if nonfinite and n > 0:
+        x[rng.integers(n), rng.integers(c), rng.integers(h), rng.integers(w)] = np.nan
+        wt[rng.integers(o), rng.integers(cg), 0, rng.integers(kw)] = -np.inf
+    kwargs = dict(stride=(stride_h if kw > 1 else 1, 1), dilation=(1, dil), groups=groups)
+    y = check(x, wt, b, num_threads=num_threads, **kwargs)
+    if num_threads > 1:  # the row's tiles are split by the thread count
+        np.testing.assert_array_equal(fastconv.conv2d(x, wt, b, num_threads=1, **kwargs), y)
+
+
 def padding_tap_share(h, w, kh, kw, stride, padding, dilation):
     """The share of kernel taps over all outputs that fall on padding (as the C
     planner computes it: NHWC layers with at most 5% take the channels-last panel)."""
@@ -714,6 +745,10 @@ THREAD_CASES = [
     # blocks (straight into y) and partial ones (through a tile) trade places
     ((1, 96, 6, 7), (150, 96, 3, 3), dict(layout="NHWC")),
     ((2, 40, 9, 11), (37, 40, 1, 1), dict(stride=2, layout="NHWC")),
+    # a 1x1 layer read in place as one row of 17x17 pixels, its tiles split
+    # between the threads (one image, one channel block)
+    ((1, 48, 17, 17), (16, 48, 1, 1), dict()),
+    ((1, 300, 1, 40), (48, 100, 1, 3), dict(groups=3, dilation=2)),
 ]
 
 

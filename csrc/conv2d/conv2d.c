@@ -304,6 +304,18 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
         pl->ncc = cdiv(d->wo, pl->cc_len);
         pl->nrb = 1;
     }
+    /* One unpadded NCHW input row per image read at unit stride (a 1x1 layer
+       that fc_conv2d flattened, a 1xk one on a single row): the oc-vector
+       form's panel, [c][t] with rows of Wp = W, would be the input itself, so
+       conv2d_dense reads the input in place (1 thread: 192x17x17 -> 16 1x1
+       1.58x, 512x14x14 -> 48 1.23x, 1024x14x14 -> 256 1.12x).  The row's
+       tiles are then split between items where images, groups and channel
+       chunks are fewer than the threads. */
+    pl->in_place = !pl->pixel_form && d->layout == FC_LAYOUT_NCHW && d->h == 1 && d->ho == 1 &&
+                   d->kh == 1 && d->pad_h == 0 && d->pad_w == 0 && d->stride_w == 1 &&
+                   !pl->phase_per_tap && pl->Wp == d->w && pl->PR == 1;
+    if (pl->in_place && base * pl->nchunk < nthreads)
+        pl->ncc = imin(cdiv(d->wo, pl->P), cdiv(nthreads, base * pl->nchunk));
     pl->items = mul4(d->n, G, pl->nrb, mul_ok(pl->nchunk, pl->ncc));
     if (pl->panel_elems < 0 || pl->items < 0)
         return FC_EOVERFLOW;

@@ -242,9 +242,10 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
        The shared panels take no more memory than one per thread. */
     const int64_t panels = pl->items / pl->nchunk;
     const int plain_copy = d->kh == 1 && d->kw == 1 && d->stride_h == 1 && d->stride_w == 1;
+    const int in_place = pl->in_place; /* the panel is the input (fc_conv2d_plan) */
     /* (a panel per thread again where their total would not fit in 64 bits) */
     const int64_t spanel_elems = mul_ok(panels, pl->panel_elems); /* -1: overflow */
-    const int shared = nt > 1 && panels < nt && !plain_copy && spanel_elems >= 0 &&
+    const int shared = nt > 1 && panels < nt && !plain_copy && !in_place && spanel_elems >= 0 &&
                        spanel_elems <= FC_MAX_SCRATCH_ELEMS;
     const int64_t parts = shared ? cdiv(nt, panels) : 1; /* builders per panel */
     int64_t wp_elems = lazy ? mul_ok(K, OB) : mul4(G, pl->nob, K, OB);
@@ -281,13 +282,13 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
 #endif
     {
         const int tid = fc_thread_id();
-        T *panel = shared ? NULL
-                          : (T *)fc_scratch_get(pool, tid, FC_SLOT_PANEL,
-                                                (size_t)pl->panel_elems * sizeof(T));
+        T *panel = shared || in_place ? NULL
+                                      : (T *)fc_scratch_get(pool, tid, FC_SLOT_PANEL,
+                                                            (size_t)pl->panel_elems * sizeof(T));
         T *cbuf = (T *)fc_scratch_get(pool, tid, FC_SLOT_TILE, (size_t)(pl->R * rowlen) * sizeof(T));
         T *wlocal = lazy ? (T *)fc_scratch_get(pool, tid, FC_SLOT_TILE2, (size_t)wp_elems * sizeof(T))
                          : NULL;
-        const int ok = (panel || shared) && cbuf && (wlocal || !lazy);
+        const int ok = (panel || shared || in_place) && cbuf && (wlocal || !lazy);
         if (!ok)
             fc_set_error(&err, FC_ENOMEM);
         int64_t panel_key = -1; /* the (image, group, row block) in the panel */
@@ -323,12 +324,17 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
             if (!ok)
                 continue;
             /* consecutive items of a thread that differ only in their chunk of
-               output channels share the panel (key): built once */
-            const int64_t chunk = it % pl->nchunk, key = it / pl->nchunk;
+               output channels share the panel (key): built once; an in-place
+               row may be split into ncc parts (of its tiles) */
+            const int64_t chunk = it % pl->nchunk, part = it / pl->nchunk % pl->ncc;
+            const int64_t key = it / pl->nchunk / pl->ncc;
             const fc_row_item_t itm = fc_row_item(d, pl, key);
             const int64_t n = itm.n, g = itm.g, oh0 = itm.oh0, oh1 = itm.oh1;
-            if (shared)
-                panel = spanel + key * pl->panel_elems;
+            const T *items_panel = panel;
+            if (in_place)
+                items_panel = x + (n * d->c + g * Cg) * d->w;
+            else if (shared)
+                items_panel = spanel + key * pl->panel_elems;
             else if (key != panel_key)
                 FN(build_row_block_panel)(d, pl, x, n, g * Cg, Cg, oh0, oh1, panel, 0, 1);
             panel_key = key;
@@ -345,16 +351,20 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                                             tt.clip_ok
                                       : clip_all;
                 const fc_row_tile_t *tiles = clip ? tt.tiles_clip : tt.tiles_all;
-                const int64_t ntiles = clip ? tt.ntiles_clip : tt.ntiles_all;
+                const int64_t nt_row = clip ? tt.ntiles_clip : tt.ntiles_all;
+                /* this item's part of the row's tiles, pixels [px0, px0 + npx) */
+                const int64_t ti0 = part * nt_row / pl->ncc, ti1 = (part + 1) * nt_row / pl->ncc;
+                const int64_t px0 = ti0 < ti1 ? tiles[ti0].ow0 : 0;
+                const int64_t npx = ti0 < ti1 ? tiles[ti1 - 1].ow0 + tiles[ti1 - 1].np - px0 : 0;
                 /* the reduction in cache-sized chunks of channels, so the packed
                    weights of a chunk stay in L1 while every pixel of the item goes
                    past them */
                 for (int64_t c0 = 0; c0 < Cg; c0 += cpc) {
                     const int64_t c1 = imin(Cg, c0 + cpc);
                     for (int64_t oh = oh0; oh < oh1; oh++) {
-                        const T *prow = panel + (oh - oh0) * pl->orp * Cg * pl->Wp;
+                        const T *prow = items_panel + (oh - oh0) * pl->orp * Cg * pl->Wp;
                         T *crow = cbuf + (oh - oh0) * rowlen;
-                        for (int64_t ti = 0; ti < ntiles; ti++) {
+                        for (int64_t ti = ti0; ti < ti1; ti++) {
                             const fc_row_tile_t tl = tiles[ti];
                             /* the taps this tile of this row can see (all, unless clipped) */
                             const int64_t cls = clip ? tt.vclass[oh] * tt.nh + tl.hclass : -1;
@@ -370,12 +380,17 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                         }
                     }
                 }
-                /* the item's rows at once: they are consecutive in cbuf */
-                FN(fc_store_tile)(ks, d, y, n, oh0, 0, g * Og + blk * OB, cbuf, OB,
-                                  (oh1 - oh0) * d->wo, nl, bias);
+                /* the item's rows at once: they are consecutive in cbuf (an
+                   item with part of a row: its pixels) */
+                if (pl->ncc == 1)
+                    FN(fc_store_tile)(ks, d, y, n, oh0, 0, g * Og + blk * OB, cbuf, OB,
+                                      (oh1 - oh0) * d->wo, nl, bias);
+                else if (npx > 0)
+                    FN(fc_store_tile)(ks, d, y, n, oh0, px0, g * Og + blk * OB, cbuf + px0 * OB,
+                                      OB, npx, nl, bias);
             }
         }
-        if (!shared)
+        if (panel)
             fc_scratch_put(pool, tid, FC_SLOT_PANEL, panel);
         fc_scratch_put(pool, tid, FC_SLOT_TILE, cbuf);
         fc_scratch_put(pool, tid, FC_SLOT_TILE2, wlocal);

@@ -29,8 +29,12 @@ typedef struct fc_conv2d_plan_t {
     int64_t nchunk, ob_per_chunk; /* output-channel chunks per work item            */
     int64_t cpc;            /* oc-vector form: channels per cache chunk of the      */
                             /*   reduction (tap tables are laid out chunk by chunk) */
-    int64_t ncc, cc_len;    /* 1x1 GEMM path: pixel blocks per image, their length  */
+    int64_t ncc, cc_len;    /* 1x1 GEMM path: pixel blocks per image, their length; */
+                            /*   in_place: blocks of the row's tiles (cc_len unused)*/
     int direct;             /* take the 1x1 GEMM path (input read in place)         */
+    int in_place;           /* oc-vector form, one unpadded NCHW input row read at  */
+                            /*   unit stride: the panel is the input itself; items */
+                            /*   may then split the row (ncc blocks of its tiles)   */
     int64_t panel_elems;
     int64_t items;      /* total work items                                         */
     const fc_ukernel_set *ks; /* the instruction set's kernels                      */
