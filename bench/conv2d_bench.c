@@ -3,7 +3,7 @@
  *
  *   conv2d_bench N C H W O KH KW STRIDE PAD DILATION GROUPS
  *   env: NT threads (default 1), REPS calls (default 30), PH/PW override padding,
- *        NHWC=1 channels-last layout, ISA an FC_ISA_* index
+ *        NHWC=1 channels-last layout, ISA an FC_ISA_* index, F64=1 float64
  *
  * Prints the best call's time and GFLOP/s (nominal flops: padding taps included)
  * and, on stderr, the mean. */
@@ -51,23 +51,34 @@ int main(int argc, char **argv)
     }
     const size_t nx = (size_t)(d.n * d.c * d.h * d.w), ny = (size_t)(d.n * d.o * d.ho * d.wo);
     const size_t nw = (size_t)(d.o * (d.c / d.groups) * d.kh * d.kw);
-    float *x = malloc(nx * sizeof *x), *w = malloc(nw * sizeof *w), *y = malloc(ny * sizeof *y);
+    const int f64 = (int)env_long("F64", 0);
+    const size_t el = f64 ? sizeof(double) : sizeof(float);
+    void *x = malloc(nx * el), *w = malloc(nw * el), *y = malloc(ny * el);
     if (!x || !w || !y)
         return 1;
-    for (size_t i = 0; i < nx; i++)
-        x[i] = (float)(i % 7) * 0.1f;
-    for (size_t i = 0; i < nw; i++)
-        w[i] = (float)(i % 5) * 0.1f;
+    for (size_t i = 0; i < nx; i++) {
+        if (f64)
+            ((double *)x)[i] = (double)(i % 7) * 0.1;
+        else
+            ((float *)x)[i] = (float)(i % 7) * 0.1f;
+    }
+    for (size_t i = 0; i < nw; i++) {
+        if (f64)
+            ((double *)w)[i] = (double)(i % 5) * 0.1;
+        else
+            ((float *)w)[i] = (float)(i % 5) * 0.1f;
+    }
     const int nt = (int)env_long("NT", 1);
     const long reps = env_long("REPS", 30);
     const int isa = (int)env_long("ISA", fc_isa_best()); /* an FC_ISA_* index */
     double best = 1e30, total = 0;
     for (long r = 0; r < reps; r++) {
         const double t = now();
-        const int rc = fc_conv2d_f32(&d, x, w, NULL, y, nt, isa);
+        const int rc = f64 ? fc_conv2d_f64(&d, x, w, NULL, y, nt, isa)
+                           : fc_conv2d_f32(&d, x, w, NULL, y, nt, isa);
         const double dt = now() - t;
         if (rc != FC_OK) {
-            fprintf(stderr, "fc_conv2d_f32: error %d\n", rc);
+            fprintf(stderr, "fc_conv2d: error %d\n", rc);
             return 1;
         }
         total += dt;
