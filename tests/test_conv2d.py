@@ -310,22 +310,21 @@ def test_nhwc_channels_last_panel(isa, rng, dtype, xs, ws, kw):
 
 @settings(max_examples=150)
 @given(n=st.integers(0, 3), c=st.integers(1, 40), k=st.sampled_from([3, 5, 7]), s=st.sampled_from([1, 2]),
-       dil=st.sampled_from([1, 1, 2, 4]),
+       dil=st.sampled_from([1, 1, 2, 3, 4, 6]),
        h=st.integers(1, 40), w=st.integers(1, 40), pad_h=st.integers(0, 4), pad_w=st.integers(0, 4),
        dtype=st.sampled_from([np.float32, np.float64]), bias=st.booleans(), nonfinite=st.booleans(),
        nhwc=st.booleans(), num_threads=st.sampled_from([1, 2]), seed=st.integers(0, 2**32 - 1))
 def test_depthwise_channel_vectors(isa, n, c, k, s, dil, h, w, pad_h, pad_w, dtype, bias, nonfinite,
                                    nhwc, num_threads, seed):
     """The depthwise kernels on channel vectors (3x3, 5x5 and 7x7, stride 1 and 2;
-    3x3 dilated by 2 and 4): blocks of V channels transposed (NCHW) or copied
-    (NHWC) into a panel of pixel vectors and back.  Any channel count (a partial
-    last block), planes narrower than a vector (the transposes' scalar edge),
-    rows whose last chunk overlaps the one before, padding up to and past the
-    kernel, NaN/Inf, empty batches."""
-    if dil > 1:  # the dilated kernels: 3x3, stride 1
-        k, s = 3, 1
+    3x3 stride 1 dilated by 2 and 4 compiled in, other dilations at run time):
+    blocks of V channels transposed (NCHW) or copied (NHWC) into a panel of
+    pixel vectors and back.  Any channel count (a partial last block), planes
+    narrower than a vector (the transposes' scalar edge), rows whose last chunk
+    overlaps the one before, padding up to and past the kernel, NaN/Inf, empty
+    batches."""
     ext = (k - 1) * dil + 1
-    pad_h, pad_w = min(pad_h, ext - 1), min(pad_w, ext - 1)
+    pad_h, pad_w = min(pad_h * dil, ext - 1), min(pad_w * dil, ext - 1)
     h, w = max(h, ext - 2 * pad_h), max(w, ext - 2 * pad_w)
     rng = np.random.default_rng(seed)
     x = random_array(rng, (n, c, h, w), dtype)
@@ -358,6 +357,13 @@ def test_depthwise_channel_vectors(isa, n, c, k, s, dil, h, w, pad_h, pad_w, dty
     ((1, 40, 33, 33), 3, dict(padding=2, dilation=2)),  # DeepLab's atrous depthwise
     ((2, 21, 17, 23), 3, dict(padding=4, dilation=4)),
     ((1, 19, 9, 12), 3, dict(padding=(1, 3), dilation=2)),  # kernel past the plane
+    # other dilations: the run-time-dilation kernels (16-, 8- and 4-pixel chunks)
+    ((2, 40, 19, 19), 7, dict(padding=6, dilation=2)),
+    ((1, 33, 33, 33), 5, dict(padding=4, dilation=2)),
+    ((1, 20, 14, 14), 3, dict(padding=3, dilation=3)),
+    ((1, 24, 28, 28), 3, dict(stride=2, padding=2, dilation=2)),
+    ((1, 17, 23, 80), 5, dict(stride=2, padding=(3, 6), dilation=(3, 3))),
+    ((1, 9, 6, 5), 7, dict(padding=(9, 7), dilation=3)),  # kernel far past the plane
 ])
 @pytest.mark.parametrize("layout", ["NCHW", "NHWC"])
 def test_depthwise_channel_vectors_shapes(isa, rng, dtype, xs, k, kw, layout):

@@ -412,9 +412,22 @@ int fc_dwc_applies(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
        1.19x, AVX2 1.32-1.61x; but 65x65 0.96-1.05x and 112x112 0.92-0.95x (1 and
        2 threads, measured again after the bands were evened out, which had cost
        these 40% at 2 threads), and with 4 lanes (SSE2) 0.78-0.88x: so with 8
-       lanes or more, up to 56 columns. */
-    if (dil > 1) /* see the dilated kernels' measurements above */
-        return V >= 8 && d->w <= 56;
+       lanes or more, up to 56 columns.  Other dilations (5x5 and 7x7 by 2 or 3,
+       3x3 by 3 or with stride 2) run the run-time-dilation kernels, against the
+       panel kernels (1 thread, AVX-512 / AVX2 / SSE2 float): 7x7 d2 960x19x19
+       1.97x / 1.66x / 1.33x, 5x5 d2 960x33x33 1.77x / 1.28x / 1.27x, 3x3 d3
+       576x14x14 2.56x / 2.50x / 1.62x, 3x3 s2 d2 256x28x28 1.96x / 1.64x /
+       1.19x; double 1.0-1.4x (AVX2), 0.91-1.16x (SSE2).  At 112 columns 5x5
+       and 7x7 still gain for float (1.07-1.31x, double 0.96-1.18x), 3x3 loses
+       (AVX-512 3x3 s2 d2 0.80x, d3 0.88x), at 224 5x5 too (0.81x).  NHWC
+       always, as undilated. */
+    if (dil > 1) { /* see the dilated kernels' measurements above */
+        if (d->layout == FC_LAYOUT_NHWC)
+            return 1;
+        if (k == 3 && s == 1 && (dil == 2 || dil == 4))
+            return V >= 8 && d->w <= 56;
+        return d->w <= 56 || (d->w <= 112 && k >= 5 && elsize == 4);
+    }
     const double bytes = ((double)d->n * (double)d->c * (double)(d->h * d->w + d->ho * d->wo)) *
                          (double)elsize / (double)(nthreads > 0 ? nthreads : 1);
     const double lanes = (double)d->wo / (double)(cdiv(d->wo, (int64_t)V) * (int64_t)V);

@@ -94,10 +94,11 @@ typedef void (*fc_dwi_f64)(int64_t nplanes, int64_t nrows, int64_t wo, int64_t w
  *     a k x k kernel, from a panel of pixel vectors (row pitch `pitch` elements;
  *     output row r, column ox reads panel row r*s + i*d, column ox*s + j*d for
  *     tap (i, j)) with weights w[(i*k + j)*V + lane] and bias[lane], into
- *     out[(r*wo + ox)*V + lane]; returns 0 (doing nothing) where fc_dwc_width is
- *     0 or (k, s, d) is not compiled: k in {3, 5, 7} with s in {1, 2} and d = 1,
- *     or k = 3, s = 1, d in {2, 4} (so a call on 0 rows asks whether a kernel
- *     exists; only the bias is read);
+ *     out[(r*wo + ox)*V + lane]; k in {3, 5, 7} and s in {1, 2} with any d >= 1
+ *     (d = 1, and 3x3 s1 with d in {2, 4}, are compiled in, sharing each loaded
+ *     pixel between taps; other d at run time, a load per FMA); returns 0
+ *     (doing nothing) for other (k, s, d) or where no chunk width fits wo (so a
+ *     call on 0 rows asks whether a kernel exists; only the bias is read);
  *   unpack: the pixel vectors src[f*V ...] for f < npix -> lanes c < nc at
  *     dst + c*cstride + f;
  *   gather, scatter (NHWC, where pixels are channel vectors already): pixel f
@@ -142,6 +143,25 @@ static inline int fc_dwc_width(int64_t k, int64_t s, int64_t d, int64_t wo, int 
     for (int i = wide ? 0 : 2; i < 5; i++) {
         const int64_t cw = widths[i];
         const int64_t cost = (wo + cw - 1) / cw * (cw * k + (cw - 1) * s + (k - 1) * d + 1);
+        if (cw <= wo && (best == 0 || cost < best_cost)) {
+            best = (int)cw;
+            best_cost = cost;
+        }
+    }
+    return best;
+}
+
+/* The run-time-dilation dwc kernels' chunk width (0: none fits): chunks of
+ * cw pixels cost k*k*max(cw, 8) cycles -- fewer than 8 accumulators leave the
+ * FMA pipes idle -- and the last one overlaps the one before it. */
+static inline int fc_dwcg_width(int64_t k, int64_t wo, int wide)
+{
+    static const int widths[3] = {16, 8, 4};
+    int best = 0;
+    int64_t best_cost = 0;
+    for (int i = wide ? 0 : 1; i < 3; i++) {
+        const int64_t cw = widths[i];
+        const int64_t cost = (wo + cw - 1) / cw * k * k * (cw > 8 ? cw : 8);
         if (cw <= wo && (best == 0 || cost < best_cost)) {
             best = (int)cw;
             best_cost = cost;

@@ -1126,6 +1126,66 @@ FC_DEFINE_DWI(double, fc_vd, FC_V64, f64, 3)
 #endif
 #define FC_DWC_ROWS_F32(SFX, K, S, D, CW) FC_DEFINE_DWC_ROWS(float, fc_vf, FC_V32, SFX, K, S, D, CW)
 #define FC_DWC_ROWS_F64(SFX, K, S, D, CW) FC_DEFINE_DWC_ROWS(double, fc_vd, FC_V64, SFX, K, S, D, CW)
+/* Any other dilation (5x5 and 7x7 by 2, 3x3 by 3, ...), given at run time: the
+   taps of a pixel no longer share loads with its neighbours' (which needs D at
+   compile time), so each FMA takes its pixel from memory -- one load per FMA,
+   which the load ports sustain -- and each kernel row reads its K weights once
+   per chunk.  Chunks of CW pixels, CW accumulators.  Against the panel kernels
+   these layers used before (AVX-512 float, 1 thread): see fc_dwc_applies. */
+#define FC_DEFINE_DWCG_CHUNK(T, VT, VL, SFX)                                            \
+    FC_UK_INLINE void dwcg_chunk_##SFX(const int K, const int S, const int CW, int64_t D, \
+                                       const T *p, int64_t pitch, const T *w, VT bias, T *o) \
+    {                                                                                   \
+        VT acc[16], v, wk;                                                              \
+        _Pragma("GCC unroll 16") for (int i = 0; i < CW; i++) acc[i] = bias;            \
+        for (int ky = 0; ky < K; ky++) {                                                \
+            const T *row = p + ky * D * pitch;                                          \
+            _Pragma("GCC unroll 7") for (int kx = 0; kx < K; kx++) {                    \
+                memcpy(&wk, w + (ky * K + kx) * VL, sizeof wk);                         \
+                const T *q = row + kx * D * VL;                                         \
+                _Pragma("GCC unroll 16") for (int i = 0; i < CW; i++) {                 \
+                    memcpy(&v, q + i * S * VL, sizeof v);                               \
+                    acc[i] += v * wk;                                                   \
+                }                                                                       \
+            }                                                                           \
+        }                                                                               \
+        _Pragma("GCC unroll 16") for (int i = 0; i < CW; i++)                           \
+            memcpy(o + i * VL, &acc[i], sizeof acc[i]);                                 \
+    }
+#define FC_DWCG_ROWS_NAME(SFX, K, S, CW) dwcg_rows_##SFX##_k##K##_s##S##_w##CW
+#define FC_DEFINE_DWCG_ROWS(T, VT, VL, SFX, K, S, CW)                                   \
+    static void FC_DWCG_ROWS_NAME(SFX, K, S, CW)(int64_t nrows, int64_t wo, int64_t D,   \
+                                                 const T *panel, int64_t pitch, const T *w, \
+                                                 const T *bias, T *out)                 \
+    {                                                                                   \
+        VT bv;                                                                          \
+        memcpy(&bv, bias, sizeof bv);                                                   \
+        for (int64_t r = 0; r < nrows; r++)                                             \
+            for (int64_t xc = 0; xc < wo; xc += CW) {                                   \
+                const int64_t x0 = xc + CW <= wo ? xc : wo - CW;                        \
+                dwcg_chunk_##SFX(K, S, CW, D, panel + (r * S * pitch + x0 * S * VL), pitch, \
+                                 w, bv, out + (r * wo + x0) * VL);                      \
+            }                                                                           \
+    }
+/* (kernel, stride, chunk width) of the run-time-dilation kernels */
+#define FC_DWCG_FOR_NARROW(X, SFX)                                                      \
+    X(SFX, 3, 1, 8) X(SFX, 3, 1, 4) X(SFX, 3, 2, 8) X(SFX, 3, 2, 4) X(SFX, 5, 1, 8)      \
+    X(SFX, 5, 1, 4) X(SFX, 5, 2, 8) X(SFX, 5, 2, 4) X(SFX, 7, 1, 8) X(SFX, 7, 1, 4)      \
+    X(SFX, 7, 2, 8) X(SFX, 7, 2, 4)
+#if FC_DWC_WIDE
+#define FC_DWCG_FOR(X, SFX)                                                             \
+    FC_DWCG_FOR_NARROW(X, SFX)                                                          \
+    X(SFX, 3, 1, 16) X(SFX, 3, 2, 16) X(SFX, 5, 1, 16) X(SFX, 5, 2, 16) X(SFX, 7, 1, 16) \
+    X(SFX, 7, 2, 16)
+#else
+#define FC_DWCG_FOR(X, SFX) FC_DWCG_FOR_NARROW(X, SFX)
+#endif
+#define FC_DWCG_ROWS_F32(SFX, K, S, CW) FC_DEFINE_DWCG_ROWS(float, fc_vf, FC_V32, SFX, K, S, CW)
+#define FC_DWCG_ROWS_F64(SFX, K, S, CW) FC_DEFINE_DWCG_ROWS(double, fc_vd, FC_V64, SFX, K, S, CW)
+#define FC_DWCG_CASE(SFX, K, S, CW)                                                     \
+    case K * 1000 + S * 100 + CW:                                                       \
+        FC_DWCG_ROWS_NAME(SFX, K, S, CW)(nrows, wo, d, panel, pitch, w, bias, out);      \
+        return 1;
 #define FC_DWC_CASE(SFX, K, S, D, CW)                                                   \
     case D * 10000 + K * 1000 + S * 100 + CW:                                           \
         FC_DWC_ROWS_NAME(SFX, K, S, D, CW)(nrows, wo, panel, pitch, w, bias, out);      \
@@ -1135,10 +1195,18 @@ FC_DEFINE_DWI(double, fc_vd, FC_V64, f64, 3)
                               const T *panel, int64_t pitch, const T *w, const T *bias, \
                               T *out)                                                   \
     {                                                                                   \
-        if (d < 1 || d > 9 || k > 9 || s > 9) /* outside the case keys */              \
+        if (d < 1 || k > 9 || s > 9) /* outside the case keys */                       \
             return 0;                                                                   \
-        switch (d * 10000 + k * 1000 + s * 100 + fc_dwc_width(k, s, d, wo, FC_DWC_WIDE)) { \
-            FC_DWC_FOR(FC_DWC_CASE, SFX)                                                \
+        if (d <= 9)                                                                     \
+            switch (d * 10000 + k * 1000 + s * 100 + fc_dwc_width(k, s, d, wo, FC_DWC_WIDE)) { \
+                FC_DWC_FOR(FC_DWC_CASE, SFX)                                            \
+            default:                                                                    \
+                break;                                                                  \
+            }                                                                           \
+        if (d < 2) /* other dilations: the run-time-dilation kernels */                \
+            return 0;                                                                   \
+        switch (k * 1000 + s * 100 + fc_dwcg_width(k, wo, FC_DWC_WIDE)) {               \
+            FC_DWCG_FOR(FC_DWCG_CASE, SFX)                                              \
         default:                                                                        \
             return 0;                                                                   \
         }                                                                               \
@@ -1147,6 +1215,10 @@ FC_DEFINE_DWC(float, fc_vf, FC_V32, FC_L32, f32)
 FC_DEFINE_DWC(double, fc_vd, FC_V64, FC_L64, f64)
 FC_DWC_FOR(FC_DWC_ROWS_F32, f32)
 FC_DWC_FOR(FC_DWC_ROWS_F64, f64)
+FC_DEFINE_DWCG_CHUNK(float, fc_vf, FC_V32, f32)
+FC_DEFINE_DWCG_CHUNK(double, fc_vd, FC_V64, f64)
+FC_DWCG_FOR(FC_DWCG_ROWS_F32, f32)
+FC_DWCG_FOR(FC_DWCG_ROWS_F64, f64)
 FC_DEFINE_DWC_DISPATCH(float, f32)
 FC_DEFINE_DWC_DISPATCH(double, f64)
 #define FC_DWC(NAME, SFX) dwc_##NAME##_##SFX
