@@ -1091,19 +1091,22 @@ FC_DEFINE_DWI(double, fc_vd, FC_V64, f64, 3)
 /* all rows of one (kernel, stride, dilation, chunk width): the last chunk of a
    row overlaps the one before when CW does not divide wo */
 #define FC_DWC_ROWS_NAME(SFX, K, S, D, CW) dwc_rows_##SFX##_k##K##_s##S##_d##D##_w##CW
+#define FC_DWC_ROWS_LOOP(T, VT, VL, S, CW, CHUNK)                                       \
+    VT bv;                                                                              \
+    memcpy(&bv, bias, sizeof bv);                                                       \
+    for (int64_t r = 0; r < nrows; r++)                                                 \
+        for (int64_t xc = 0; xc < wo; xc += CW) {                                       \
+            const int64_t x0 = xc + CW <= wo ? xc : wo - CW;                            \
+            const T *pc = panel + (r * S * pitch + x0 * S * VL);                        \
+            T *oc = out + (r * wo + x0) * VL;                                           \
+            CHUNK;                                                                      \
+        }
 #define FC_DEFINE_DWC_ROWS(T, VT, VL, SFX, K, S, D, CW)                                 \
     static void FC_DWC_ROWS_NAME(SFX, K, S, D, CW)(int64_t nrows, int64_t wo, const T *panel, \
                                                    int64_t pitch, const T *w, const T *bias, \
                                                    T *out)                              \
     {                                                                                   \
-        VT bv;                                                                          \
-        memcpy(&bv, bias, sizeof bv);                                                   \
-        for (int64_t r = 0; r < nrows; r++)                                             \
-            for (int64_t xc = 0; xc < wo; xc += CW) {                                   \
-                const int64_t x0 = xc + CW <= wo ? xc : wo - CW;                        \
-                dwc_chunk_##SFX(K, S, D, CW, panel + (r * S * pitch + x0 * S * VL), pitch, w, \
-                                bv, out + (r * wo + x0) * VL);                          \
-            }                                                                           \
+        FC_DWC_ROWS_LOOP(T, VT, VL, S, CW, dwc_chunk_##SFX(K, S, D, CW, pc, pitch, w, bv, oc)) \
     }
 /* (kernel, stride, dilation, chunk width): 3x3, 5x5, 7x7 with stride 1 or 2, and
    3x3 with dilation 2 or 4 (DeepLab's atrous depthwise layers) */
@@ -1158,14 +1161,7 @@ FC_DEFINE_DWI(double, fc_vd, FC_V64, f64, 3)
                                                  const T *panel, int64_t pitch, const T *w, \
                                                  const T *bias, T *out)                 \
     {                                                                                   \
-        VT bv;                                                                          \
-        memcpy(&bv, bias, sizeof bv);                                                   \
-        for (int64_t r = 0; r < nrows; r++)                                             \
-            for (int64_t xc = 0; xc < wo; xc += CW) {                                   \
-                const int64_t x0 = xc + CW <= wo ? xc : wo - CW;                        \
-                dwcg_chunk_##SFX(K, S, CW, D, panel + (r * S * pitch + x0 * S * VL), pitch, \
-                                 w, bv, out + (r * wo + x0) * VL);                      \
-            }                                                                           \
+        FC_DWC_ROWS_LOOP(T, VT, VL, S, CW, dwcg_chunk_##SFX(K, S, CW, D, pc, pitch, w, bv, oc)) \
     }
 /* (kernel, stride, chunk width) of the run-time-dilation kernels */
 #define FC_DWCG_FOR_NARROW(X, SFX)                                                      \
