@@ -364,6 +364,10 @@ def test_depthwise_channel_vectors(isa, n, c, k, s, dil, h, w, pad_h, pad_w, dty
     ((1, 24, 28, 28), 3, dict(stride=2, padding=2, dilation=2)),
     ((1, 17, 23, 80), 5, dict(stride=2, padding=(3, 6), dilation=(3, 3))),
     ((1, 9, 6, 5), 7, dict(padding=(9, 7), dilation=3)),  # kernel far past the plane
+    # NHWC rows of 28 or more read in place (whole rows copied with their
+    # padding): a partial last channel block, padding wider than the kernel
+    ((2, 37, 9, 40), 3, dict(padding=(2, 5))),
+    ((1, 21, 30, 61), 5, dict(stride=2, padding=(4, 3), dilation=(2, 2))),
 ])
 @pytest.mark.parametrize("layout", ["NCHW", "NHWC"])
 def test_depthwise_channel_vectors_shapes(isa, rng, dtype, xs, k, kw, layout):

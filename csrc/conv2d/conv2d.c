@@ -711,6 +711,9 @@ static double fc_padding_tap_share(const fc_conv2d_desc *d)
     return 1.0 - vh * vw / ((double)d->ho * (double)d->kh * (double)d->wo * (double)d->kw);
 }
 
+/* A vector of zeros of either dtype: the bias a kernel probe on no rows reads. */
+static const double fc_zero_vector[FC_UK_MAX_VLEN];
+
 /* ---- the two dtypes ---------------------------------------------------------- */
 #define T float
 #define SFX f32

@@ -962,6 +962,65 @@ static int FN(conv2d_depthwise_inplace)(const fc_conv2d_desc *d, const fc_conv2d
  * already), the dwc kernel computes the band as pixel vectors, and these go back
  * into the output the same way.  Weights and biases are packed once per call,
  * one vector per tap and block. */
+/* Block b (channels b*V ..) of the dwc kernels' weights, wb = [taps][V] then
+ * the V biases: the block's V rows of taps weights transposed as if they were
+ * V channel planes of taps pixels, by the image transposes (pack_rows takes 16
+ * steps at a time, and its scalar edge took a sixth of 960x7x7's time).  Fewer
+ * taps than V: a local V x V transpose whose last rows read V - taps weights
+ * past the block, into the next block's (never past the end of w). */
+static void FN(pack_dwc_block)(const fc_ukernel_set *ks, const T *w, const T *bias, int64_t C,
+                               int64_t taps, int64_t V, int64_t b, T *wb)
+{
+    const int64_t nc = imin(V, C - b * V);
+    if (taps >= V) {
+        ks->KS(dwc_pack)(w + b * V * taps, taps, nc, taps, taps, wb, 0);
+    } else if (nc == V && (b + 1) * V * taps + (V - taps) <= C * taps) {
+        T sq[FC_UK_MAX_VLEN * FC_UK_MAX_VLEN];
+        ks->KS(dwc_pack)(w + b * V * taps, taps, nc, V, V, sq, 0);
+        memcpy(wb, sq, (size_t)(taps * V) * sizeof(T));
+    } else {
+        ks->KS(pack_rows)(w + b * V * taps, taps, nc, taps, V, wb);
+    }
+    if (bias && nc == V)
+        memcpy(wb + taps * V, bias + b * V, (size_t)V * sizeof(T));
+    else
+        for (int64_t l = 0; l < V; l++)
+            wb[taps * V + l] = bias && l < nc ? bias[b * V + l] : (T)0;
+}
+
+/* NHWC in place ("wide" panels, the dwcn kernels): where the output rows are
+ * at least 28 wide and the panel fits FC_DWCN_MAX_BYTES.  Instead of copying
+ * each block of V channels into a panel of pixel vectors and back, a vector of
+ * every pixel at a time at a stride of C (most of a 960-channel layer's time),
+ * a band of output rows copies its input rows whole -- all channels, zeros
+ * around them for the padding -- and the kernels read every block's pixel
+ * vectors from there, C elements apart, and write them straight into the
+ * output (a last partial block through a small buffer).  Against the
+ * per-block panels (1 thread / 2 threads, AVX-512 float): 3x3 d2 960x33x33
+ * 1.13x / 1.77x, 144x56x56 1.19x / 1.13x, stride 2 1.23x, 32x112x112 1.34x /
+ * 1.23x, 5x5 240x28x28 1.43x / 1.13x, 7x7 96x56x56 1.29x / 1.13x; AVX2
+ * 1.26-1.42x, double 1.21-1.57x.  On 14- and 7-column rows the copies cost
+ * more than the per-block panels' (14x14 0.91-0.97x, 7x7 0.79x). */
+#ifndef FC_DWCN_BAND_BYTES
+#define FC_DWCN_BAND_BYTES (1 << 20) /* a band's input rows, in L2 */
+#define FC_DWCN_MAX_BYTES (32 << 20) /* else the per-block panels */
+#endif
+static int64_t FN(dwcn_pitch)(const fc_conv2d_desc *d, int64_t V)
+{
+    const int64_t ext = (d->kw - 1) * d->dil_w + 1;
+    const int64_t Wa = imax((d->wo - 1) * d->stride_w + ext, d->pad_w + d->w);
+    return Wa * d->c + V; /* + V: a partial last block's vectors read past the row */
+}
+static int FN(dwcn_applies)(const fc_conv2d_desc *d, const fc_ukernel_set *ks)
+{
+    const int64_t V = sizeof(T) == 4 ? ks->vlen_f32 : ks->vlen_f64;
+    const double ext = (double)((d->kh - 1) * d->dil_h + 1);
+    return d->layout == FC_LAYOUT_NHWC && d->wo >= 28 && ks->KS(dwcn_rows) &&
+           ks->KS(dwcn_rows)(0, d->wo, d->kh, d->stride_h, d->dil_h, NULL, 0, 0, NULL,
+                             (const T *)fc_zero_vector, NULL, 0, 0) &&
+           (double)FN(dwcn_pitch)(d, V) * ext * (double)sizeof(T) <= FC_DWCN_MAX_BYTES;
+}
+
 static int FN(conv2d_depthwise_cvec)(const fc_conv2d_desc *d, const T *x, const T *w,
                                      const T *bias, T *y, int nthreads,
                                      const fc_ukernel_set *ks)
@@ -970,10 +1029,12 @@ static int FN(conv2d_depthwise_cvec)(const fc_conv2d_desc *d, const T *x, const 
     const int64_t C = d->c, H = d->h, W = d->w, ho = d->ho, wo = d->wo;
     const int64_t k = d->kh, s = d->stride_h, dil = d->dil_h, taps = k * k, nblk = cdiv(C, V);
     const int64_t ext = (k - 1) * dil + 1; /* input rows and columns a kernel spans */
-    const int nhwc = d->layout == FC_LAYOUT_NHWC;
+    const int nhwc = d->layout == FC_LAYOUT_NHWC, wide = FN(dwcn_applies)(d, ks);
     /* panel columns: input column t - pad_w at column t; room for every input
-       column (pack writes them all) and every column the kernel reads */
-    const int64_t Wa = imax((wo - 1) * s + ext, d->pad_w + W), pitch = Wa * V;
+       column (pack writes them all) and every column the kernel reads; each a
+       pixel vector, or (wide) a pixel's C channels */
+    const int64_t Wa = imax((wo - 1) * s + ext, d->pad_w + W);
+    const int64_t pitch = wide ? FN(dwcn_pitch)(d, V) : Wa * V;
     /* output rows per band: a panel of ~256 KB (measured against 64 and 16: the
        steps below keep the rows in use in L1 anyway, and fewer bands transpose
        fewer shared rows twice); NHWC: the band's rows of all channels, in and
@@ -985,14 +1046,18 @@ static int FN(conv2d_depthwise_cvec)(const fc_conv2d_desc *d, const T *x, const 
     int64_t band = imax(1, imin(ho, ((int64_t)256 << 10) / row_bytes));
     if (nhwc)
         band = imax(1, imin(band, ((int64_t)256 << 10) / ((s * W + wo) * C * (int64_t)sizeof(T))));
-    const int64_t want = 4 * (int64_t)fc_resolve_threads(nthreads, d->n * nblk * ho);
-    while (band > 1 && d->n * nblk * cdiv(ho, band) < want)
+    /* wide: a band's input rows in FC_DWCN_BAND_BYTES; its items hold every block */
+    if (wide)
+        band = imax(1, imin(ho, (FC_DWCN_BAND_BYTES / (pitch * (int64_t)sizeof(T)) - ext) / s + 1));
+    const int64_t iblk = wide ? 1 : nblk; /* blocks per item: items of 1 or all */
+    const int64_t want = 4 * (int64_t)fc_resolve_threads(nthreads, d->n * iblk * ho);
+    while (band > 1 && d->n * iblk * cdiv(ho, band) < want)
         band = cdiv(band, 2);
     /* bands of equal height: the items are scheduled statically, band by band,
        so a short last band left one thread with the long ones (320x65x65 5x5,
        bands of 59 and 6 rows: 2 threads 1.12x the 1-thread speed) */
     band = cdiv(ho, cdiv(ho, band));
-    const int64_t nband = cdiv(ho, band), items = d->n * nblk * nband;
+    const int64_t nband = cdiv(ho, band), items = d->n * iblk * nband;
     const int64_t prows = (band - 1) * s + ext;
     /* output rows per step (below): at least 2V output pixels and V new input
        pixels, so the transposes run on whole vectors; then evened out over the
@@ -1003,8 +1068,8 @@ static int FN(conv2d_depthwise_cvec)(const fc_conv2d_desc *d, const T *x, const 
     /* a band whose results fit 8 KB (7x7 planes) in one step: each step's
        transposes end on an overlapping or scalar chunk (960x7x7 1.08x, 1152x7x7
        5x5 1.03x; 14x14 planes measured 3-6% slower in one step) */
-    if (band * wo * V * (int64_t)sizeof(T) <= 8 * 1024)
-        G = band;
+    if (band * wo * V * (int64_t)sizeof(T) <= 8 * 1024 || wide)
+        G = band; /* (wide: the results of a partial last block, if any) */
     int err = FC_OK;
     fc_scratch_pool *pool = fc_scratch_acquire();
     /* [blk][taps + 1][V]: the taps' weights, then the biases */
@@ -1022,45 +1087,57 @@ static int FN(conv2d_depthwise_cvec)(const fc_conv2d_desc *d, const T *x, const 
         const int tid = fc_thread_id();
         T *panel = (T *)fc_scratch_get(pool, tid, FC_SLOT_PANEL, (size_t)(prows * pitch) * sizeof(T));
         T *ob = (T *)fc_scratch_get(pool, tid, FC_SLOT_TILE, (size_t)(G * wo * V) * sizeof(T));
-        if (panel && ob) /* the padding columns are never written again */
+        if (panel && ob && !wide) /* the padding columns are never written again */
             memset(panel, 0, (size_t)(prows * pitch) * sizeof(T));
-        else
+        else if (!panel || !ob)
             fc_set_error(&err, FC_ENOMEM);
         /* the weights, shared by all threads' items: packed by all of them */
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
-        for (int64_t b = 0; b < nblk; b++) {
-            const int64_t nc = imin(V, C - b * V);
-            T *wb = wp + b * (taps + 1) * V;
-            /* [tap][V]: the block's V rows of taps weights transposed as if they
-               were V channel planes of taps pixels, by the image transposes
-               (pack_rows takes 16 steps at a time, and its scalar edge took a
-               sixth of 960x7x7's time).  Fewer taps than V: a local V x V
-               transpose whose last rows read V - taps weights past the block,
-               into the next block's (never past the end of w). */
-            if (taps >= V) {
-                ks->KS(dwc_pack)(w + b * V * taps, taps, nc, taps, taps, wb, 0);
-            } else if (nc == V && (b + 1) * V * taps + (V - taps) <= C * taps) {
-                T sq[FC_UK_MAX_VLEN * FC_UK_MAX_VLEN];
-                ks->KS(dwc_pack)(w + b * V * taps, taps, nc, V, V, sq, 0);
-                memcpy(wb, sq, (size_t)(taps * V) * sizeof(T));
-            } else {
-                ks->KS(pack_rows)(w + b * V * taps, taps, nc, taps, V, wb);
-            }
-            if (bias && nc == V)
-                memcpy(wb + taps * V, bias + b * V, (size_t)V * sizeof(T));
-            else
-                for (int64_t l = 0; l < V; l++)
-                    wb[taps * V + l] = bias && l < nc ? bias[b * V + l] : (T)0;
-        }
+        for (int64_t b = 0; b < nblk; b++)
+            FN(pack_dwc_block)(ks, w, bias, C, taps, V, b, wp + b * (taps + 1) * V);
         /* items of equal work (but a last band or block): statically, so that
            repeated calls find their data in the same core's L2 (960x7x7 at 2
            threads: 0.023 -> 0.013 ms, dynamic chunks moved it between cores) */
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
-        for (int64_t it = 0; it < items; it++) {
+        for (int64_t it = 0; it < (wide ? items : 0); it++) {
+            if (!panel || !ob)
+                continue;
+            const int64_t n = it / nband, oy0 = it % nband * band, nr = imin(band, ho - oy0);
+            const int64_t iy0 = oy0 * s - d->pad_h, pr = (nr - 1) * s + ext;
+            /* panel row r: input row iy0 + r, its column t at t + pad_w */
+            for (int64_t r = 0; r < pr; r++) {
+                T *row = panel + r * pitch;
+                const int64_t ih = iy0 + r, in = ih >= 0 && ih < H;
+                const int64_t lead = in ? d->pad_w * C : pitch, tail = (d->pad_w + W) * C;
+                memset(row, 0, (size_t)lead * sizeof(T));
+                if (in) {
+                    memcpy(row + lead, x + (n * H + ih) * W * C, (size_t)(W * C) * sizeof(T));
+                    memset(row + tail, 0, (size_t)(pitch - tail) * sizeof(T));
+                }
+            }
+            T *yb = y + (n * ho + oy0) * wo * C;
+            for (int64_t b = 0; b < nblk; b++) {
+                const int64_t c0 = b * V, nc = imin(V, C - c0);
+                const T *wb = wp + b * (taps + 1) * V;
+                /* 0 (nothing computed) never happens: dwcn_applies asked the set */
+                if (!ks->KS(dwcn_rows)(nr, wo, k, s, dil, panel + c0, pitch, C, wb, wb + taps * V,
+                                       nc == V ? yb + c0 : ob, nc == V ? wo * C : wo * V,
+                                       nc == V ? C : V)) {
+                    fc_set_error(&err, FC_EINVAL);
+                    break;
+                }
+                for (int64_t q = 0; q < (nc == V ? 0 : nr * wo); q++)
+                    memcpy(yb + q * C + c0, ob + q * V, (size_t)nc * sizeof(T));
+            }
+        }
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (int64_t it = 0; it < (wide ? 0 : items); it++) {
             if (!panel || !ob)
                 continue;
             /* blocks fastest: neighbouring items share no output lines (two threads

@@ -115,6 +115,15 @@ typedef int (*fc_dwc_rows_f32)(int64_t nrows, int64_t wo, int64_t k, int64_t s, 
 typedef int (*fc_dwc_rows_f64)(int64_t nrows, int64_t wo, int64_t k, int64_t s, int64_t d,
                                const double *panel, int64_t pitch, const double *w,
                                const double *bias, double *out);
+/* NHWC depthwise rows in place (dwcn): as rows (the same kernels), but pixel
+ * vectors ps elements apart in the panel (row pitch `pitch`) and written os
+ * elements apart into out, output row r at out + r*opitch. */
+typedef int (*fc_dwcn_rows_f32)(int64_t nrows, int64_t wo, int64_t k, int64_t s, int64_t d,
+                                const float *panel, int64_t pitch, int64_t ps, const float *w,
+                                const float *bias, float *out, int64_t opitch, int64_t os);
+typedef int (*fc_dwcn_rows_f64)(int64_t nrows, int64_t wo, int64_t k, int64_t s, int64_t d,
+                                const double *panel, int64_t pitch, int64_t ps, const double *w,
+                                const double *bias, double *out, int64_t opitch, int64_t os);
 typedef void (*fc_dwc_unpack_f32)(const float *src, int64_t npix, float *dst, int64_t cstride,
                                   int64_t nc);
 typedef void (*fc_dwc_unpack_f64)(const double *src, int64_t npix, double *dst,
@@ -209,6 +218,8 @@ typedef struct fc_ukernel_set {
     fc_dwc_unpack_f64 dwc_scatter_f64;
     fc_dwc_rows_f32 dwc_rows_f32;
     fc_dwc_rows_f64 dwc_rows_f64;
+    fc_dwcn_rows_f32 dwcn_rows_f32; /* NULL without vector shuffles */
+    fc_dwcn_rows_f64 dwcn_rows_f64;
     /* Rows of conv2d's input panels, with this ISA's vectors: for r < nrows,
        row = dst + r*dst_pitch gets zeros in [0, tlo) and [thi, len) and
        row[t] = src[r*src_pitch + (t - tlo)*stride] in between (stride 1 and 2

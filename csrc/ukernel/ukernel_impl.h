@@ -1064,7 +1064,8 @@ FC_DEFINE_DWI(double, fc_vd, FC_V64, f64, 3)
        apart), each panel pixel j of the row is loaded once and feeds           \
        accumulator (j - kx*D)/S for every tap kx it is under */                \
     FC_UK_INLINE void dwc_chunk_##SFX(const int K, const int S, const int D, const int CW, \
-                                      const T *p, int64_t pitch, const T *w, VT bias, T *o) \
+                                      int64_t ps, int64_t os, const T *p, int64_t pitch, \
+                                      const T *w, VT bias, T *o)                        \
     {                                                                                   \
         VT acc[16], v, wk[7];                                                           \
         _Pragma("GCC unroll 16") for (int i = 0; i < CW; i++) acc[i] = bias;            \
@@ -1077,7 +1078,7 @@ FC_DEFINE_DWI(double, fc_vd, FC_V64, f64, 3)
             const T *row = p + ky * D * pitch;                                          \
             __asm__("" : "+r"(row));                                                    \
             _Pragma("GCC unroll 40") for (int j = 0; j < (CW - 1) * S + (K - 1) * D + 1; j++) { \
-                memcpy(&v, row + j * VL, sizeof v);                                     \
+                memcpy(&v, row + j * ps, sizeof v);                                     \
                 _Pragma("GCC unroll 7") for (int kx = 0; kx < K; kx++) {                \
                     const int d = j - kx * D;                                           \
                     if (d >= 0 && d % S == 0 && d / S < CW)                             \
@@ -1086,27 +1087,42 @@ FC_DEFINE_DWI(double, fc_vd, FC_V64, f64, 3)
             }                                                                           \
         }                                                                               \
         _Pragma("GCC unroll 16") for (int i = 0; i < CW; i++)                           \
-            memcpy(o + i * VL, &acc[i], sizeof acc[i]);                                 \
+            memcpy(o + i * os, &acc[i], sizeof acc[i]);                                 \
     }
 /* all rows of one (kernel, stride, dilation, chunk width): the last chunk of a
    row overlaps the one before when CW does not divide wo */
 #define FC_DWC_ROWS_NAME(SFX, K, S, D, CW) dwc_rows_##SFX##_k##K##_s##S##_d##D##_w##CW
-#define FC_DWC_ROWS_LOOP(T, VT, VL, S, CW, CHUNK)                                       \
+#define FC_DWCNC_ROWS_NAME(SFX, K, S, D, CW) dwcnc_rows_##SFX##_k##K##_s##S##_d##D##_w##CW
+/* (the chunk of output row r from column x0 on reads the panel at PC, writes OC) */
+#define FC_DWC_ROWS_LOOP(T, VT, S, CW, PC, OC, CHUNK)                                   \
     VT bv;                                                                              \
     memcpy(&bv, bias, sizeof bv);                                                       \
     for (int64_t r = 0; r < nrows; r++)                                                 \
         for (int64_t xc = 0; xc < wo; xc += CW) {                                       \
             const int64_t x0 = xc + CW <= wo ? xc : wo - CW;                            \
-            const T *pc = panel + (r * S * pitch + x0 * S * VL);                        \
-            T *oc = out + (r * wo + x0) * VL;                                           \
+            const T *pc = PC;                                                           \
+            T *oc = OC;                                                                 \
             CHUNK;                                                                      \
         }
+#define FC_DWC_PC_VL(S, VL) panel + (r * S * pitch + x0 * S * VL)
+#define FC_DWC_OC_VL(VL) out + (r * wo + x0) * VL
+#define FC_DWC_PC_PS(S) panel + r * S * pitch + x0 * S * ps
+#define FC_DWC_OC_OS out + r * opitch + x0 * os
 #define FC_DEFINE_DWC_ROWS(T, VT, VL, SFX, K, S, D, CW)                                 \
     static void FC_DWC_ROWS_NAME(SFX, K, S, D, CW)(int64_t nrows, int64_t wo, const T *panel, \
                                                    int64_t pitch, const T *w, const T *bias, \
                                                    T *out)                              \
     {                                                                                   \
-        FC_DWC_ROWS_LOOP(T, VT, VL, S, CW, dwc_chunk_##SFX(K, S, D, CW, pc, pitch, w, bv, oc)) \
+        FC_DWC_ROWS_LOOP(T, VT, S, CW, FC_DWC_PC_VL(S, VL), FC_DWC_OC_VL(VL),            \
+                         dwc_chunk_##SFX(K, S, D, CW, VL, VL, pc, pitch, w, bv, oc))    \
+    }                                                                                   \
+    static void FC_DWCNC_ROWS_NAME(SFX, K, S, D, CW)(int64_t nrows, int64_t wo, const T *panel, \
+                                                     int64_t pitch, int64_t ps, const T *w, \
+                                                     const T *bias, T *out, int64_t opitch, \
+                                                     int64_t os)                        \
+    {                                                                                   \
+        FC_DWC_ROWS_LOOP(T, VT, S, CW, FC_DWC_PC_PS(S), FC_DWC_OC_OS,                    \
+                         dwc_chunk_##SFX(K, S, D, CW, ps, os, pc, pitch, w, bv, oc))    \
     }
 /* (kernel, stride, dilation, chunk width): 3x3, 5x5, 7x7 with stride 1 or 2, and
    3x3 with dilation 2 or 4 (DeepLab's atrous depthwise layers), 5x5 and 7x7
@@ -1142,8 +1158,11 @@ FC_DEFINE_DWI(double, fc_vd, FC_V64, f64, 3)
    per chunk.  Chunks of CW pixels, CW accumulators.  Against the panel kernels
    these layers used before (AVX-512 float, 1 thread): see fc_dwc_applies. */
 #define FC_DEFINE_DWCG_CHUNK(T, VT, VL, SFX)                                            \
+    /* pixel vectors ps elements apart in the panel, os apart in the output    \
+       (VL for the panels of pixel vectors; C for NHWC rows, dwcn below) */      \
     FC_UK_INLINE void dwcg_chunk_##SFX(const int K, const int S, const int CW, int64_t D, \
-                                       const T *p, int64_t pitch, const T *w, VT bias, T *o) \
+                                       int64_t ps, int64_t os, const T *p, int64_t pitch, \
+                                       const T *w, VT bias, T *o)                       \
     {                                                                                   \
         VT acc[16], v, wk;                                                              \
         _Pragma("GCC unroll 16") for (int i = 0; i < CW; i++) acc[i] = bias;            \
@@ -1151,23 +1170,34 @@ FC_DEFINE_DWI(double, fc_vd, FC_V64, f64, 3)
             const T *row = p + ky * D * pitch;                                          \
             _Pragma("GCC unroll 7") for (int kx = 0; kx < K; kx++) {                    \
                 memcpy(&wk, w + (ky * K + kx) * VL, sizeof wk);                         \
-                const T *q = row + kx * D * VL;                                         \
+                const T *q = row + kx * D * ps;                                         \
                 _Pragma("GCC unroll 16") for (int i = 0; i < CW; i++) {                 \
-                    memcpy(&v, q + i * S * VL, sizeof v);                               \
+                    memcpy(&v, q + i * S * ps, sizeof v);                               \
                     acc[i] += v * wk;                                                   \
                 }                                                                       \
             }                                                                           \
         }                                                                               \
         _Pragma("GCC unroll 16") for (int i = 0; i < CW; i++)                           \
-            memcpy(o + i * VL, &acc[i], sizeof acc[i]);                                 \
+            memcpy(o + i * os, &acc[i], sizeof acc[i]);                                 \
     }
 #define FC_DWCG_ROWS_NAME(SFX, K, S, CW) dwcg_rows_##SFX##_k##K##_s##S##_w##CW
+#define FC_DWCN_ROWS_NAME(SFX, K, S, CW) dwcn_rows_##SFX##_k##K##_s##S##_w##CW
 #define FC_DEFINE_DWCG_ROWS(T, VT, VL, SFX, K, S, CW)                                   \
     static void FC_DWCG_ROWS_NAME(SFX, K, S, CW)(int64_t nrows, int64_t wo, int64_t D,   \
                                                  const T *panel, int64_t pitch, const T *w, \
                                                  const T *bias, T *out)                 \
     {                                                                                   \
-        FC_DWC_ROWS_LOOP(T, VT, VL, S, CW, dwcg_chunk_##SFX(K, S, CW, D, pc, pitch, w, bv, oc)) \
+        FC_DWC_ROWS_LOOP(T, VT, S, CW, FC_DWC_PC_VL(S, VL), FC_DWC_OC_VL(VL),            \
+                         dwcg_chunk_##SFX(K, S, CW, D, VL, VL, pc, pitch, w, bv, oc))   \
+    }                                                                                   \
+    /* NHWC rows read and written in place: pixels ps and os elements apart */  \
+    static void FC_DWCN_ROWS_NAME(SFX, K, S, CW)(int64_t nrows, int64_t wo, int64_t D,   \
+                                                 const T *panel, int64_t pitch, int64_t ps, \
+                                                 const T *w, const T *bias, T *out,     \
+                                                 int64_t opitch, int64_t os)            \
+    {                                                                                   \
+        FC_DWC_ROWS_LOOP(T, VT, S, CW, FC_DWC_PC_PS(S), FC_DWC_OC_OS,                    \
+                         dwcg_chunk_##SFX(K, S, CW, D, ps, os, pc, pitch, w, bv, oc))   \
     }
 /* (kernel, stride, chunk width) of the run-time-dilation kernels */
 #define FC_DWCG_FOR_NARROW(X, SFX)                                                      \
@@ -1213,6 +1243,35 @@ FC_DEFINE_DWI(double, fc_vd, FC_V64, f64, 3)
             return 0;                                                                   \
         }                                                                               \
     }
+#define FC_DWCN_CASE(SFX, K, S, CW)                                                     \
+    case K * 1000 + S * 100 + CW:                                                       \
+        FC_DWCN_ROWS_NAME(SFX, K, S, CW)(nrows, wo, d, panel, pitch, ps, w, bias, out,   \
+                                         opitch, os);                                   \
+        return 1;
+#define FC_DWCNC_CASE(SFX, K, S, D, CW)                                                 \
+    case D * 10000 + K * 1000 + S * 100 + CW:                                           \
+        FC_DWCNC_ROWS_NAME(SFX, K, S, D, CW)(nrows, wo, panel, pitch, ps, w, bias, out,  \
+                                             opitch, os);                               \
+        return 1;
+#define FC_DEFINE_DWCN_DISPATCH(T, SFX)                                                 \
+    static int dwcn_rows_##SFX(int64_t nrows, int64_t wo, int64_t k, int64_t s, int64_t d, \
+                               const T *panel, int64_t pitch, int64_t ps, const T *w,   \
+                               const T *bias, T *out, int64_t opitch, int64_t os)       \
+    {                                                                                   \
+        if (d < 1 || k > 9 || s > 9)                                                    \
+            return 0;                                                                   \
+        if (d <= 9)                                                                     \
+            switch (d * 10000 + k * 1000 + s * 100 + fc_dwc_width(k, s, d, wo, FC_DWC_WIDE)) { \
+                FC_DWC_FOR(FC_DWCNC_CASE, SFX)                                          \
+            default:                                                                    \
+                break;                                                                  \
+            }                                                                           \
+        switch (k * 1000 + s * 100 + fc_dwcg_width(k, wo, FC_DWC_WIDE)) {               \
+            FC_DWCG_FOR(FC_DWCN_CASE, SFX)                                              \
+        default:                                                                        \
+            return 0;                                                                   \
+        }                                                                               \
+    }
 FC_DEFINE_DWC(float, fc_vf, FC_V32, FC_L32, f32)
 FC_DEFINE_DWC(double, fc_vd, FC_V64, FC_L64, f64)
 FC_DWC_FOR(FC_DWC_ROWS_F32, f32)
@@ -1223,7 +1282,10 @@ FC_DWCG_FOR(FC_DWCG_ROWS_F32, f32)
 FC_DWCG_FOR(FC_DWCG_ROWS_F64, f64)
 FC_DEFINE_DWC_DISPATCH(float, f32)
 FC_DEFINE_DWC_DISPATCH(double, f64)
+FC_DEFINE_DWCN_DISPATCH(float, f32)
+FC_DEFINE_DWCN_DISPATCH(double, f64)
 #define FC_DWC(NAME, SFX) dwc_##NAME##_##SFX
+#define FC_DWCN(SFX) dwcn_rows_##SFX
 #define FC_TILE_UNPACK(SFX) tile_unpack_##SFX
 #define FC_DW3X3S2P1(SFX) dw3x3s2p1_rows_##SFX
 #define FC_DWI(SFX, K) dwi_rows_##SFX##_##K
@@ -1231,6 +1293,7 @@ FC_DEFINE_DWC_DISPATCH(double, f64)
 #define FC_DW3X3S2P1(SFX) NULL /* no vector shuffles: conv2d uses its panel path */
 #define FC_DWI(SFX, K) NULL
 #define FC_DWC(NAME, SFX) NULL
+#define FC_DWCN(SFX) NULL
 #define FC_TILE_UNPACK(SFX) NULL
 #define FC_ROWS2_WHOLE(SFX, ...) 0 /* no vector shuffles: the general loop */
 #endif
@@ -1314,6 +1377,8 @@ const fc_ukernel_set FC_SET = {
     .dwc_scatter_f64 = FC_DWC(scatter, f64),
     .dwc_rows_f32 = FC_DWC(rows, f32),
     .dwc_rows_f64 = FC_DWC(rows, f64),
+    .dwcn_rows_f32 = FC_DWCN(f32),
+    .dwcn_rows_f64 = FC_DWCN(f64),
     .pack_rows_f32 = pack_rows_f32,
     .pack_rows_f64 = pack_rows_f64,
     .panel_rows2_f32 = panel_rows2_f32,
