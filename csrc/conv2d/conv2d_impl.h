@@ -1013,12 +1013,14 @@ static int64_t FN(dwcn_pitch)(const fc_conv2d_desc *d, int64_t V)
 }
 static int FN(dwcn_applies)(const fc_conv2d_desc *d, const fc_ukernel_set *ks)
 {
-    const int64_t V = sizeof(T) == 4 ? ks->vlen_f32 : ks->vlen_f64;
-    const double ext = (double)((d->kh - 1) * d->dil_h + 1);
-    return d->layout == FC_LAYOUT_NHWC && d->wo >= 28 && ks->KS(dwcn_rows) &&
+    const int64_t ext = (d->kw - 1) * d->dil_w + 1;
+    /* the panel's size in double first: dwcn_pitch's product must not overflow */
+    const double Wa = (double)imax((d->wo - 1) * d->stride_w + ext, d->pad_w + d->w);
+    const double bytes = (Wa * (double)d->c + FC_UK_MAX_VLEN) * (double)ext * (double)sizeof(T);
+    return d->layout == FC_LAYOUT_NHWC && d->wo >= 28 && bytes <= FC_DWCN_MAX_BYTES &&
+           ks->KS(dwcn_rows) &&
            ks->KS(dwcn_rows)(0, d->wo, d->kh, d->stride_h, d->dil_h, NULL, 0, 0, NULL,
-                             (const T *)fc_zero_vector, NULL, 0, 0) &&
-           (double)FN(dwcn_pitch)(d, V) * ext * (double)sizeof(T) <= FC_DWCN_MAX_BYTES;
+                             (const T *)fc_zero_vector, NULL, 0, 0);
 }
 
 static int FN(conv2d_depthwise_cvec)(const fc_conv2d_desc *d, const T *x, const T *w,
