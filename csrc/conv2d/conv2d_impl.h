@@ -955,13 +955,6 @@ static int FN(conv2d_depthwise_inplace)(const fc_conv2d_desc *d, const fc_conv2d
     return err;
 }
 
-/* Depthwise on channel vectors (fc_dwc_applies; the dwc kernels in ukernel.h):
- * a work item is (image, band of output rows, block of V channels).  The
- * block's input rows go into a per-thread panel of pixel vectors whose padding
- * is zero pixels (NCHW: transposed; NHWC: copied, pixels are channel vectors
- * already), the dwc kernel computes the band as pixel vectors, and these go back
- * into the output the same way.  Weights and biases are packed once per call,
- * one vector per tap and block. */
 /* Block b (channels b*V ..) of the dwc kernels' weights, wb = [taps][V] then
  * the V biases: the block's V rows of taps weights transposed as if they were
  * V channel planes of taps pixels, by the image transposes (pack_rows takes 16
@@ -1023,6 +1016,14 @@ static int FN(dwcn_applies)(const fc_conv2d_desc *d, const fc_ukernel_set *ks)
                              (const T *)fc_zero_vector, NULL, 0, 0);
 }
 
+/* Depthwise on channel vectors (fc_dwc_applies; the dwc kernels in ukernel.h):
+ * a work item is (image, band of output rows, block of V channels), or, for
+ * NHWC "wide" panels (above), (image, band) with all its blocks.  The
+ * block's input rows go into a per-thread panel of pixel vectors whose padding
+ * is zero pixels (NCHW: transposed; NHWC: copied, pixels are channel vectors
+ * already), the dwc kernel computes the band as pixel vectors, and these go back
+ * into the output the same way.  Weights and biases are packed once per call,
+ * one vector per tap and block. */
 static int FN(conv2d_depthwise_cvec)(const fc_conv2d_desc *d, const T *x, const T *w,
                                      const T *bias, T *y, int nthreads,
                                      const fc_ukernel_set *ks)
