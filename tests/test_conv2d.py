@@ -759,12 +759,19 @@ THREAD_CASES = [
     # between the threads (one image, one channel block)
     ((1, 48, 17, 17), (16, 48, 1, 1), dict()),
     ((1, 300, 1, 40), (48, 100, 1, 3), dict(groups=3, dilation=2)),
+    # NHWC groups on images of over 1 MB: items of a row block of every group,
+    # the groups' panels built row by row (float32; float64 in the next one)
+    ((1, 64, 64, 70), (64, 4, 3, 3), dict(padding=1, groups=16, layout="NHWC")),
+    ((1, 96, 48, 60), (48, 8, 3, 3), dict(stride=2, padding=(1, 2), dilation=(2, 1), groups=12,
+                                          layout="NHWC")),
 ]
 
 
 @pytest.mark.parametrize("xs,ws,kw", THREAD_CASES)
 def test_results_identical_across_thread_counts(isa, rng, xs, ws, kw):
     x, w, b = random_array(rng, xs), random_array(rng, ws), random_array(rng, ws[:1])
+    if xs == (1, 96, 48, 60):  # the float64 case (an image of 2.2 MB)
+        x, w, b = x.astype(np.float64), w.astype(np.float64), b.astype(np.float64)
     if kw.get("layout") == "NHWC":
         x = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
     y1 = fastconv.conv2d(x, w, b, **kw, num_threads=1)
