@@ -362,14 +362,17 @@ int fc_dw_inplace_geometry(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
  * 2 MB L2 and a little of L3) finds them in cache (see fc_dwc_applies). */
 #define FC_DWC_WARM_BYTES (5 << 19) /* 2.5 MB */
 
+/* A vector of zeros of either dtype: the bias a kernel probe on no rows reads. */
+static const double fc_zero_vector[FC_UK_MAX_VLEN];
+
 int fc_dwc_applies(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize, int nthreads)
 {
     const int64_t k = d->kh, s = d->stride_h, dil = d->dil_h;
     /* whether the set compiled a kernel for (k, s, dil) at this width, asked of
        the set itself: dwc_rows on no rows computes nothing and says so (it reads
        a bias vector: zeros) */
-    static const float zf[FC_UK_MAX_VLEN];
-    static const double zd[FC_UK_MAX_VLEN];
+    const double *zd = fc_zero_vector;
+    const float *zf = (const float *)fc_zero_vector;
     const int compiled =
         elsize == 8 ? ks->dwc_rows_f64 && ks->dwc_rows_f64(0, d->wo, k, s, dil, zd, 0, zd, zd, NULL)
                     : ks->dwc_rows_f32 && ks->dwc_rows_f32(0, d->wo, k, s, dil, zf, 0, zf, zf, NULL);
@@ -710,9 +713,6 @@ static double fc_padding_tap_share(const fc_conv2d_desc *d)
     }
     return 1.0 - vh * vw / ((double)d->ho * (double)d->kh * (double)d->wo * (double)d->kw);
 }
-
-/* A vector of zeros of either dtype: the bias a kernel probe on no rows reads. */
-static const double fc_zero_vector[FC_UK_MAX_VLEN];
 
 /* ---- the two dtypes ---------------------------------------------------------- */
 #define T float

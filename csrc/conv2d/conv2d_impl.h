@@ -402,14 +402,14 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
     return err;
 }
 
-/* Input rows [ih0, ih0 + nrows) of image n, group g's channels, as a
- * channels-last panel: row k at panel + k*pitch, pixel iw (from -pad_w) at
- * (iw + pad_w)*Cg, zeros outside the image.  Whole rows are one copy when the
- * group is all the channels. */
-static void FN(build_nhwc_panel)(const fc_conv2d_desc *d, const T *x, int64_t n, int64_t g,
-                                 int64_t ih0, int64_t nrows, int64_t pitch, T *panel)
+/* Input rows [ih0, ih0 + nrows) of image n, channels [c0, c0 + nc), as a
+ * channels-last panel: row k at panel + k*pitch (>= (pad_w + W)*nc), pixel iw
+ * (from -pad_w) at (iw + pad_w)*nc, zeros outside the image and to the row's
+ * end.  Whole rows are one copy when nc is all the channels. */
+static void FN(build_nhwc_panel)(const fc_conv2d_desc *d, const T *x, int64_t n, int64_t c0,
+                                 int64_t nc, int64_t ih0, int64_t nrows, int64_t pitch, T *panel)
 {
-    const int64_t C = d->c, Cg = C / d->groups, W = d->w, lead = d->pad_w * Cg;
+    const int64_t C = d->c, W = d->w, lead = d->pad_w * nc;
     for (int64_t k = 0; k < nrows; k++) {
         T *dst = panel + k * pitch;
         const int64_t ih = ih0 + k;
@@ -417,14 +417,14 @@ static void FN(build_nhwc_panel)(const fc_conv2d_desc *d, const T *x, int64_t n,
             memset(dst, 0, (size_t)pitch * sizeof(T));
             continue;
         }
-        const T *src = x + ((n * d->h + ih) * W) * C + g * Cg;
+        const T *src = x + ((n * d->h + ih) * W) * C + c0;
         memset(dst, 0, (size_t)lead * sizeof(T));
-        if (Cg == C)
+        if (nc == C)
             memcpy(dst + lead, src, (size_t)(W * C) * sizeof(T));
         else
             for (int64_t iw = 0; iw < W; iw++)
-                memcpy(dst + lead + iw * Cg, src + iw * C, (size_t)Cg * sizeof(T));
-        memset(dst + lead + W * Cg, 0, (size_t)(pitch - lead - W * Cg) * sizeof(T));
+                memcpy(dst + lead + iw * nc, src + iw * C, (size_t)nc * sizeof(T));
+        memset(dst + lead + W * nc, 0, (size_t)(pitch - lead - W * nc) * sizeof(T));
     }
 }
 
@@ -525,7 +525,7 @@ static int FN(conv2d_nhwc)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, 
             const int64_t ih0 = oh0 * d->stride_h - d->pad_h; /* the item's first input row */
             /* (an item's chunks of output channels, consecutive, share the panel) */
             if (padded && key != panel_key)
-                FN(build_nhwc_panel)(d, x, n, g, ih0, (oh1 - oh0 - 1) * d->stride_h +
+                FN(build_nhwc_panel)(d, x, n, g * Cg, Cg, ih0, (oh1 - oh0 - 1) * d->stride_h +
                                      (d->kh - 1) * d->dil_h + 1, pitch, panel);
             panel_key = key;
             const T *src = padded ? panel : x + ((n * d->h + ih0) * W) * C + g * Cg;
@@ -1042,16 +1042,11 @@ static void FN(pack_dwc_block)(const fc_ukernel_set *ks, const T *w, const T *bi
 #define FC_DWCN_BAND_BYTES (1 << 20) /* a band's input rows, in L2 */
 #define FC_DWCN_MAX_BYTES (32 << 20) /* else the per-block panels */
 #endif
-static int64_t FN(dwcn_pitch)(const fc_conv2d_desc *d, int64_t V)
-{
-    const int64_t ext = (d->kw - 1) * d->dil_w + 1;
-    const int64_t Wa = imax((d->wo - 1) * d->stride_w + ext, d->pad_w + d->w);
-    return Wa * d->c + V; /* + V: a partial last block's vectors read past the row */
-}
 static int FN(dwcn_applies)(const fc_conv2d_desc *d, const fc_ukernel_set *ks)
 {
     const int64_t ext = (d->kw - 1) * d->dil_w + 1;
-    /* the panel's size in double first: dwcn_pitch's product must not overflow */
+    /* the panel's size (conv2d_depthwise_cvec's pitch), in double: its int64
+       product must not overflow */
     const double Wa = (double)imax((d->wo - 1) * d->stride_w + ext, d->pad_w + d->w);
     const double bytes = (Wa * (double)d->c + FC_UK_MAX_VLEN) * (double)ext * (double)sizeof(T);
     return d->layout == FC_LAYOUT_NHWC && d->wo >= 28 && bytes <= FC_DWCN_MAX_BYTES &&
@@ -1081,7 +1076,8 @@ static int FN(conv2d_depthwise_cvec)(const fc_conv2d_desc *d, const T *x, const 
        column (pack writes them all) and every column the kernel reads; each a
        pixel vector, or (wide) a pixel's C channels */
     const int64_t Wa = imax((wo - 1) * s + ext, d->pad_w + W);
-    const int64_t pitch = wide ? FN(dwcn_pitch)(d, V) : Wa * V;
+    /* (wide: + V, a partial last block's vectors read past the row's end) */
+    const int64_t pitch = wide ? Wa * C + V : Wa * V;
     /* output rows per band: a panel of ~256 KB (measured against 64 and 16: the
        steps below keep the rows in use in L1 anyway, and fewer bands transpose
        fewer shared rows twice); NHWC: the band's rows of all channels, in and
@@ -1156,16 +1152,7 @@ static int FN(conv2d_depthwise_cvec)(const fc_conv2d_desc *d, const T *x, const 
             const int64_t n = it / nband, oy0 = it % nband * band, nr = imin(band, ho - oy0);
             const int64_t iy0 = oy0 * s - d->pad_h, pr = (nr - 1) * s + ext;
             /* panel row r: input row iy0 + r, its column t at t + pad_w */
-            for (int64_t r = 0; r < pr; r++) {
-                T *row = panel + r * pitch;
-                const int64_t ih = iy0 + r, in = ih >= 0 && ih < H;
-                const int64_t lead = in ? d->pad_w * C : pitch, tail = (d->pad_w + W) * C;
-                memset(row, 0, (size_t)lead * sizeof(T));
-                if (in) {
-                    memcpy(row + lead, x + (n * H + ih) * W * C, (size_t)(W * C) * sizeof(T));
-                    memset(row + tail, 0, (size_t)(pitch - tail) * sizeof(T));
-                }
-            }
+            FN(build_nhwc_panel)(d, x, n, 0, C, iy0, pr, pitch, panel);
             T *yb = y + (n * ho + oy0) * wo * C;
             for (int64_t b = 0; b < nblk; b++) {
                 const int64_t c0 = b * V, nc = imin(V, C - c0);

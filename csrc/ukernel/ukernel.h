@@ -97,9 +97,9 @@ typedef void (*fc_dwi_f64)(int64_t nplanes, int64_t nrows, int64_t wo, int64_t w
  *     out[(r*wo + ox)*V + lane]; k in {3, 5, 7} and s in {1, 2} with any d >= 1
  *     (d = 1, 3x3 s1 with d in {2, 4}, 5x5 and 7x7 s1 with d = 2 are compiled
  *     in, sharing each loaded pixel between taps; other d at run time, a load
- *     per FMA); returns 0
- *     (doing nothing) for other (k, s, d) or where no chunk width fits wo (so a
- *     call on 0 rows asks whether a kernel exists; only the bias is read);
+ *     per FMA); returns 0 (doing nothing) for other (k, s, d) or where no
+ *     chunk width fits wo (so a call on 0 rows asks whether a kernel exists;
+ *     only the bias is read);
  *   unpack: the pixel vectors src[f*V ...] for f < npix -> lanes c < nc at
  *     dst + c*cstride + f;
  *   gather, scatter (NHWC, where pixels are channel vectors already): pixel f
