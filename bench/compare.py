@@ -3,7 +3,8 @@
 Times both libraries interleaved in one process, at 1 thread and at all cores,
 and prints per shape: both times, the ratio (PyTorch time / fastconv time, so
 > 1 means fastconv is faster), fastconv's GFLOP/s and its fraction of the
-machine's float32 FMA peak, measured first with a small FMA loop.
+machine's float32 FMA peak, measured with a small FMA loop timed in the same
+rounds as the shape (see Timing).
 
     python bench/compare.py                 # issue shapes, 1 thread and all cores
     python bench/compare.py --extra         # plus other realistic layers
@@ -11,10 +12,16 @@ machine's float32 FMA peak, measured first with a small FMA loop.
     python bench/compare.py --extra --nhwc  # channels-last, against torch channels_last
 
 Timing: for each shape, R rounds; a round runs fastconv then the peer, each for
-enough calls to fill about `--round-ms`; the per-call time is the median over
-rounds.  Interleaving makes both see the same machine load.
+enough calls to fill about `--round-ms`, then the FMA loop once (about 10 ms);
+each time is the median over rounds.  Interleaving makes all three see the
+same machine load: on a shared guest whose speed drifts by 10-20% between
+minutes, a peak taken once at the start (printed in the header, best of 0.3 s)
+would mix the drift into the fraction of peak, so the fraction divides by the
+FMA loop's median over the shape's own rounds (column "FMA peak"), per core
+times the thread count.
 """
 import argparse
+import ctypes
 import math
 import os
 import statistics
@@ -39,8 +46,32 @@ def fma_peak():
     return _kernels.fma_peak_gflops(_config._isa_index(), 0.3)
 
 
-def interleaved(f_a, f_b, rounds, round_s):
-    """Median per-call seconds of f_a and f_b, timed alternately."""
+def keep_freed_memory():
+    """Keep freed blocks up to 32 MB in the process (glibc mallopt), so that no
+    call's output page-faults in afresh.  glibc hands a freed block above its
+    mmap threshold back to the OS; the threshold moves with what was freed
+    before, so whether a library's ~1 MB outputs came back as fresh zero pages
+    (about 1000 faults a call) depended on the calls before it: torch's
+    depthwise3x3_c144_56 measured 0.63 ms in one run of this script and 1.4-1.9
+    ms in another, the kernel unchanged.  Both libraries run under the same
+    setting.  False where there is no glibc."""
+    try:
+        libc = ctypes.CDLL(None)
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        return bool(libc.mallopt(m_mmap_threshold, 32 << 20) and
+                    libc.mallopt(m_trim_threshold, 1 << 30))
+    except (OSError, AttributeError):
+        return False
+
+
+def fma_sample():
+    """One timing of the FMA loop (the first of at least 10 ms), GFLOP/s of one core."""
+    return _kernels.fma_peak_gflops(_config._isa_index(), 0.0)
+
+
+def interleaved(f_a, f_b, rounds, round_s, probe=None):
+    """Median per-call seconds of f_a and f_b, timed alternately, and the median
+    of probe() called once per round after them (None without a probe)."""
     f_a(), f_b()  # warm up (allocations, thread pools, caches)
     per = []
     for f in (f_a, f_b):
@@ -48,14 +79,16 @@ def interleaved(f_a, f_b, rounds, round_s):
         f()
         per.append(max(time.perf_counter() - t, 1e-6))
     reps = [max(1, int(round_s / p)) for p in per]
-    ta, tb = [], []
+    ta, tb, tp = [], [], []
     for _ in range(rounds):
         for f, n, out in ((f_a, reps[0], ta), (f_b, reps[1], tb)):
             t = time.perf_counter()
             for _ in range(n):
                 f()
             out.append((time.perf_counter() - t) / n)
-    return statistics.median(ta), statistics.median(tb)
+        if probe is not None:
+            tp.append(probe())
+    return statistics.median(ta), statistics.median(tb), statistics.median(tp) if tp else None
 
 
 def conv_cases(names, nhwc=False):
@@ -142,12 +175,16 @@ def main(argv=None):
 
     cores = os.cpu_count() or 1
     threads = args.threads or sorted({1, cores})
+    pinned = keep_freed_memory()
     names = args.only or list(ISSUE_SHAPES) + (list(EXTRA_SHAPES) if args.extra else [])
     peak1 = fma_peak()
     peer = f"torch {torch.__version__}" if torch is not None else "torch: not installed"
     print(f"# fastconv {fastconv.__version__} ({_config.get_isa()}), {peer}, "
           f"{time.strftime('%Y-%m-%d')}, {_cpu_name()}, {cores} cores")
-    print(f"# measured float32 FMA peak: {peak1:.1f} GFLOP/s per core")
+    print(f"# measured float32 FMA peak: {peak1:.1f} GFLOP/s per core (best of 0.3 s, now; "
+          "each row's fraction uses the FMA loop timed in its own rounds)")
+    print("# freed blocks up to 32 MB stay mapped (mallopt): no output page-faults in"
+          if pinned else "# malloc thresholds left as they are (no glibc mallopt)")
 
     cases = list(conv_cases([n for n in names if n in {**ISSUE_SHAPES, **EXTRA_SHAPES}], args.nhwc))
     if not args.no_deform and not args.nhwc:
@@ -159,13 +196,14 @@ def main(argv=None):
         for name, kind, flops, run_fc, run_peer in cases:
             f = run_fc(nt)
             if run_peer is not None:
-                t_fc, t_peer = interleaved(f, run_peer, args.rounds, args.round_ms / 1e3)
+                t_fc, t_peer, pk = interleaved(f, run_peer, args.rounds, args.round_ms / 1e3,
+                                               fma_sample)
             else:
-                t_fc, _ = interleaved(f, f, args.rounds, args.round_ms / 1e3)
+                t_fc, _, pk = interleaved(f, f, args.rounds, args.round_ms / 1e3, fma_sample)
                 t_peer = math.nan
             gf = flops / t_fc / 1e9
             rows.append(dict(name=name, kind=kind, threads=nt, fc_ms=t_fc * 1e3, peer_ms=t_peer * 1e3,
-                             ratio=t_peer / t_fc, gflops=gf, peak=gf / (peak1 * nt)))
+                             ratio=t_peer / t_fc, gflops=gf, fma=pk, peak=gf / (pk * nt)))
             _print_row(rows[-1], args.markdown, header=len(rows) == 1)
     _summary(rows)
     return rows
@@ -174,16 +212,18 @@ def main(argv=None):
 def _print_row(r, markdown, header):
     if markdown:
         if header:
-            print("| shape | threads | fastconv ms | peer ms | speed-up | GFLOP/s | % of FMA peak |")
-            print("|---|---:|---:|---:|---:|---:|---:|")
+            print("| shape | threads | fastconv ms | peer ms | speed-up | GFLOP/s | FMA peak/core | "
+                  "% of FMA peak |")
+            print("|---|---:|---:|---:|---:|---:|---:|---:|")
         print(f"| {r['name']} | {r['threads']} | {r['fc_ms']:.3f} | {r['peer_ms']:.3f} | "
-              f"{r['ratio']:.2f}x | {r['gflops']:.1f} | {100 * r['peak']:.0f}% |")
+              f"{r['ratio']:.2f}x | {r['gflops']:.1f} | {r['fma']:.1f} | {100 * r['peak']:.0f}% |")
     else:
         if header:
             print(f"{'shape':28s} {'thr':>3s} {'fastconv ms':>12s} {'peer ms':>10s} {'speed-up':>9s} "
-                  f"{'GFLOP/s':>8s} {'peak':>6s}")
+                  f"{'GFLOP/s':>8s} {'FMA/core':>8s} {'peak':>6s}")
         print(f"{r['name']:28s} {r['threads']:3d} {r['fc_ms']:12.3f} {r['peer_ms']:10.3f} "
-              f"{r['ratio']:8.2f}x {r['gflops']:8.1f} {100 * r['peak']:5.0f}%", flush=True)
+              f"{r['ratio']:8.2f}x {r['gflops']:8.1f} {r['fma']:8.1f} {100 * r['peak']:5.0f}%",
+              flush=True)
 
 
 def _summary(rows):

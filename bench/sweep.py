@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fastconv  # noqa: E402
-from compare import interleaved  # noqa: E402
+from compare import interleaved, keep_freed_memory  # noqa: E402
 
 try:
     import torch
@@ -73,6 +73,7 @@ def main():
     if torch is None:
         sys.exit("bench/sweep.py needs PyTorch (pip install torch)")
     torch.set_num_threads(args.threads)
+    keep_freed_memory()  # as compare.py: no output page-faults in afresh, either side
     rng, nprng = random.Random(args.seed), np.random.default_rng(args.seed)
     rows = []
     for _ in range(args.count):
@@ -87,7 +88,7 @@ def main():
         with torch.no_grad():
             yt = torch.nn.functional.conv2d(xt, wt, **kw).numpy()
             err = float(np.max(np.abs(y - yt)) / (np.max(np.abs(yt)) + 1e-30))
-            t_fc, t_pt = interleaved(
+            t_fc, t_pt, _ = interleaved(
                 lambda: fastconv.conv2d(x, w, **kw, num_threads=args.threads),
                 lambda: torch.nn.functional.conv2d(xt, wt, **kw), args.rounds, 0.02)
         gflops = 2 * y.size * ws[1] * ws[2] * ws[3] / t_fc * 1e-9
