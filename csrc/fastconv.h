@@ -68,6 +68,13 @@ int fc_conv2d_f32(const fc_conv2d_desc *d, const float *x, const float *w,
 int fc_conv2d_f64(const fc_conv2d_desc *d, const double *x, const double *w,
                   const double *bias, double *y, int nthreads, int isa);
 
+/* The threads a conv2d call of this size is worth, at most nthreads (<= 0: the
+ * OpenMP default): fc_conv2d uses every thread it is given where the work
+ * splits, and a parallel region costs more than a small layer gains (see
+ * conv2d.c).  The Python binding passes fc_conv2d this many; results do not
+ * depend on it.  elsize is 4 or 8. */
+int fc_conv2d_threads(const fc_conv2d_desc *d, int elsize, int nthreads);
+
 /* Naive reference: a plain loop nest that accumulates in double.  Used by
  * the C-level tests (and handy for debugging); serial, slow, obviously right. */
 int fc_conv2d_naive_f32(const fc_conv2d_desc *d, const float *x, const float *w,

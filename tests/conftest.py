@@ -6,6 +6,9 @@ Fixtures
                   ISA selected (restored afterwards).
     rng        -- a numpy Generator seeded from the test's node id (reproducible,
                   different per test).
+    (autouse)  -- conv2d's fitting of threads to the work is off, so that the tests'
+                  small shapes run on every thread they ask for and drive the
+                  parallel paths; test_concurrency.py tests the fitting itself.
 
 Helpers (imported from fastconv.testing so that ``python -m fastconv`` applies the
 same tolerance):
@@ -55,6 +58,18 @@ def conv2d_k(weight, groups=1):
     (weight is OIHW, so weight.shape[1] is already C/groups)."""
     _, cg, kh, kw = np.shape(weight)
     return cg * kh * kw
+
+
+@pytest.fixture(autouse=True)
+def _all_requested_threads():
+    from fastconv import _config
+
+    prev = _config._state["fit_threads"]
+    _config._state["fit_threads"] = False
+    try:
+        yield
+    finally:
+        _config._state["fit_threads"] = prev
 
 
 @pytest.fixture(params=fastconv.available_isas())

@@ -189,8 +189,8 @@ THREADPOOLCTL_CHILD = textwrap.dedent("""
     maps = open("/proc/self/maps").read()
     info = threadpoolctl.threadpool_info()
     gomp = [i for i in info if i["user_api"] == "openmp"]
-    x = np.ones((1, 16, 32, 32), np.float32)
-    w = np.ones((16, 16, 3, 3), np.float32)
+    x = np.ones((1, 32, 64, 64), np.float32)  # worth 3 threads (fc_conv2d_threads)
+    w = np.ones((32, 32, 3, 3), np.float32)
     t0 = os_threads()
     with threadpoolctl.threadpool_limits(limits=1, user_api="openmp"):
         limited_max = _kernels.max_threads()
@@ -227,3 +227,55 @@ def test_threadpoolctl_sees_and_limits_fastconv_openmp():
     assert r["limited_max"] == 1 and r["default_max"] == 3, r
     assert r["t_limited"] == r["t0"], f"threadpool_limits(1) still started OpenMP threads: {r}"
     assert r["t_default"] == r["t0"] + 2, f"expected OMP_NUM_THREADS=3 -> 2 worker threads: {r}"
+
+
+def _threads_for(xs, ws, nthreads, dtype=np.float32, stride=1, padding=0, groups=1):
+    """fc_conv2d_threads for conv2d(zeros(xs), zeros(ws)) (zero-stride arrays: only
+    their shapes are read)."""
+    x = np.broadcast_to(np.zeros((), dtype), xs)
+    w = np.broadcast_to(np.zeros((), dtype), ws)
+    ho = (xs[2] + 2 * padding - ws[2]) // stride + 1
+    wo = (xs[3] + 2 * padding - ws[3]) // stride + 1
+    y = np.broadcast_to(np.zeros((), dtype), (xs[0], ws[0], ho, wo))
+    return fastconv._kernels.conv2d_threads(np.asarray(x), np.asarray(w), np.asarray(y), (stride, stride),
+                                            (padding, padding), (1, 1), groups, False, nthreads)
+
+
+def test_conv2d_threads_fit_the_work():
+    """Small layers run on the threads they repay (measured on the 2-core guest:
+    32x7x7 3x3 took 0.58x as long on 1 thread as on 2), large ones on all that
+    were asked for; more work never gets fewer threads, float64 never fewer than
+    float32, and the count never exceeds the request."""
+    tiny = ((1, 16, 7, 7), (16, 16, 1, 1))
+    small = ((1, 32, 7, 7), (32, 32, 3, 3))
+    big = ((1, 256, 56, 56), (256, 256, 3, 3))
+    for nt in (1, 2, 4, 16):
+        assert _threads_for(*tiny, nt) == 1
+        assert _threads_for(*small, nt, padding=1) == 1
+        assert _threads_for(*big, nt, padding=1) == nt
+    assert 1 <= _threads_for(*big, 0, padding=1) <= fastconv._kernels.max_threads()
+    prev = 0
+    for c in (8, 16, 32, 64, 128, 256, 512):
+        n32 = _threads_for((1, c, 14, 14), (c, c, 3, 3), 64, padding=1)
+        n64 = _threads_for((1, c, 14, 14), (c, c, 3, 3), 64, np.float64, padding=1)
+        assert prev <= n32 <= n64 <= 64
+        prev = n32
+    assert prev > 8  # 512x14x14 3x3, ~460 MFLOP, is worth many threads
+    # an empty batch or a layer of one pixel: still a valid count
+    assert _threads_for((0, 4, 5, 5), (4, 4, 3, 3), 4) == 1
+
+
+def test_conv2d_results_do_not_depend_on_fitted_threads(rng):
+    """With the fitting on (as users run it), a small layer asked to use 4 threads
+    runs on fewer and returns exactly what 4 threads and 1 thread return."""
+    from fastconv import _config
+
+    x = rng.standard_normal((2, 32, 9, 9)).astype(np.float32)
+    w = rng.standard_normal((32, 32, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(32).astype(np.float32)
+    forced = fastconv.conv2d(x, w, b, padding=1, num_threads=4)  # the fixture: no fitting
+    _config._state["fit_threads"] = True  # (the autouse fixture restores it)
+    fitted = fastconv.conv2d(x, w, b, padding=1, num_threads=4)
+    serial = fastconv.conv2d(x, w, b, padding=1, num_threads=1)
+    np.testing.assert_array_equal(fitted, forced)
+    np.testing.assert_array_equal(fitted, serial)

@@ -665,6 +665,33 @@ int64_t fc_sched_chunk(int64_t items, int nt)
     return imax(1, items / (16 * (int64_t)nt));
 }
 
+/* Threads that repay their start.  On the project's 2-core guest a parallel
+ * region cost 5-15 us beyond its work (waking the other core, the barriers,
+ * packed weights and results moving between the cores' caches), and layers of
+ * under ~20 us on one thread ran slower on two: 32x7x7 3x3 0.58x, 16x28x28 1x1
+ * 0.69x, 64x14x14 depthwise 0.79x; from ~25 us two threads won (128x14x14
+ * depthwise 1.22x, 128x7x7 1x1 1.17x).  The work is estimated as flops at
+ * FC_THREAD_EST_GFLOPS (float; double at half) plus input, output and weight
+ * bytes at FC_THREAD_EST_GBS; every thread past the first needs
+ * FC_THREAD_MIN_US of it. */
+#define FC_THREAD_EST_GFLOPS 100.0
+#define FC_THREAD_EST_GBS 10.0
+#define FC_THREAD_MIN_US 20.0
+int fc_conv2d_threads(const fc_conv2d_desc *d, int elsize, int nthreads)
+{
+    const int nt = fc_resolve_threads(nthreads, INT64_MAX);
+    if (nt == 1 || fc_conv2d_check(d) != FC_OK || (elsize != 4 && elsize != 8))
+        return nt;
+    const double taps = (double)(d->c / d->groups) * (double)d->kh * (double)d->kw;
+    const double outs = (double)d->n * (double)d->o * (double)d->ho * (double)d->wo;
+    const double elems = (double)d->n * (double)d->c * (double)d->h * (double)d->w + outs +
+                         (double)d->o * taps;
+    const double us = 2.0 * outs * taps / (FC_THREAD_EST_GFLOPS * 1e3) * (elsize / 4) +
+                      elems * elsize / (FC_THREAD_EST_GBS * 1e3);
+    const double fit = 1.0 + us / FC_THREAD_MIN_US; /* (a double: no int overflow) */
+    return fit < (double)nt ? (int)fit : nt;
+}
+
 int fc_resolve_threads(int nthreads, int64_t items)
 {
 #ifdef _OPENMP

@@ -11,7 +11,9 @@ import sys
 from . import _kernels
 
 ISA_NAMES = tuple(_kernels.isa_name(i) for i in range(_kernels.ISA_COUNT))
-_state = {"isa": _kernels.isa_best()}
+# fit_threads: conv2d runs a small layer on the threads it repays (fc_conv2d_threads);
+# the tests turn it off to drive the parallel paths with small shapes
+_state = {"isa": _kernels.isa_best(), "fit_threads": True}
 
 
 def available_isas():
@@ -43,6 +45,10 @@ def set_isa(name):
 
 def _isa_index():
     return _state["isa"]
+
+
+def _fit_threads():
+    return _state["fit_threads"]
 
 
 def _init_from_env():

@@ -2,7 +2,7 @@
 import numpy as np
 
 from . import _kernels, _validate as V
-from ._config import _isa_index
+from ._config import _fit_threads, _isa_index
 
 __all__ = ["conv2d", "conv_output_size", "normalize_padding"]
 
@@ -49,7 +49,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     groups : int dividing both C and O; groups == C is depthwise
     layout : "NCHW" (default) or "NHWC" (channels-last input and output)
     out : ndarray, optional -- C-contiguous, of the result's shape and dtype
-    num_threads : int, optional -- cap on OpenMP threads (default: OMP_NUM_THREADS / all cores)
+    num_threads : int, optional -- cap on OpenMP threads (default: OMP_NUM_THREADS / all cores);
+                  a layer too small to repay them runs on fewer (same results)
 
     Returns
     -------
@@ -96,7 +97,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
         xc, wc = V.prepare(x, dtype), V.prepare(w, dtype)
         bc = None if b is None else V.prepare(b, dtype)
         _kernels.conv2d(xc, wc, bc, y[None] if unbatched else y, (sh, sw), (pt, pl), (dh, dw),
-                        groups, nhwc, nt, _isa_index())
+                        groups, nhwc, nt, _isa_index(), _fit_threads())
     if user_out is not None and y is not user_out:
         user_out[...] = y
         y = user_out

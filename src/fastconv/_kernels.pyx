@@ -42,6 +42,7 @@ cdef extern from "fastconv.h":
                       const float *bias, float *y, int nthreads, int isa) nogil
     int fc_conv2d_f64(const fc_conv2d_desc *d, const double *x, const double *w,
                       const double *bias, double *y, int nthreads, int isa) nogil
+    int fc_conv2d_threads(const fc_conv2d_desc *d, int elsize, int nthreads) nogil
 
 ISA_COUNT = FC_ISA_COUNT
 
@@ -131,10 +132,21 @@ cdef fc_conv2d_desc make_desc(cnp.ndarray x, cnp.ndarray w, cnp.ndarray y, tuple
     return d
 
 
-def conv2d(cnp.ndarray x, cnp.ndarray w, b, cnp.ndarray y, tuple stride, tuple padding,
-           tuple dilation, int64_t groups, bint nhwc, int nthreads, int isa):
-    """y <- conv2d(x, w) + b on validated arrays; padding is (top, left)."""
+def conv2d_threads(cnp.ndarray x, cnp.ndarray w, cnp.ndarray y, tuple stride, tuple padding,
+                   tuple dilation, int64_t groups, bint nhwc, int nthreads):
+    """The threads conv2d(x, w) -> y is worth, at most nthreads (<= 0: the default)."""
     cdef fc_conv2d_desc d = make_desc(x, w, y, stride, padding, dilation, groups, nhwc)
+    return fc_conv2d_threads(&d, x.dtype.itemsize, nthreads)
+
+
+def conv2d(cnp.ndarray x, cnp.ndarray w, b, cnp.ndarray y, tuple stride, tuple padding,
+           tuple dilation, int64_t groups, bint nhwc, int nthreads, int isa,
+           bint fit_threads=True):
+    """y <- conv2d(x, w) + b on validated arrays; padding is (top, left).  With
+    fit_threads, a layer too small to repay nthreads runs on fewer."""
+    cdef fc_conv2d_desc d = make_desc(x, w, y, stride, padding, dilation, groups, nhwc)
+    if fit_threads:
+        nthreads = fc_conv2d_threads(&d, x.dtype.itemsize, nthreads)
     cdef void *bp = NULL if b is None else data(<cnp.ndarray>b)
     cdef void *xp = data(x)
     cdef void *wp = data(w)
