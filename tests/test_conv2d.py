@@ -891,3 +891,98 @@ def test_scratch_memory_does_not_scale_with_padding():
         "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) // 1024)\n")
     assert r.returncode == 0, r.stderr[-500:]
     assert int(r.stdout.split()[-1]) < 64, f"{r.stdout.split()[-1]} MB of scratch for a 3-element result"
+
+
+# ---- the plain-call path (_conv2d_plain) against the full path -------------------
+
+def _outcome(f, *args):
+    """(result array, None) or (None, (exception type, message))."""
+    try:
+        return f(*args), None
+    except Exception as exc:  # noqa: BLE001 - the comparison is the point
+        return None, (type(exc), str(exc))
+
+
+_ODD_VALUES = {
+    "groups": [-1, 0, True, (1, 1), np.int64(1), 2.0, 7],
+    "stride": [-1, 0, True, (1, 1), np.int64(1), 2.0, "same"],
+    "padding": [-1, True, (1, 1), np.int64(1), 2.0, "same", "valid", 10**20],
+    "dilation": [-1, 0, True, (1, 2), 2.0, 50],
+    "layout": ["NHWC", "nchw", None],
+    "num_threads": [0, -1, True, 2.0, 10**6, np.int64(2)],
+}
+
+
+@settings(max_examples=400)
+@given(n=st.integers(0, 2), g=st.integers(1, 3), cg=st.integers(1, 3), og=st.integers(1, 3),
+       dh=st.integers(0, 5), dw=st.integers(0, 5), kh=st.integers(1, 4), kw=st.integers(1, 4),
+       stride=st.integers(1, 3), padding=st.integers(0, 2), dilation=st.integers(1, 2),
+       num_threads=st.sampled_from([None, 1, 3]), odd=st.sampled_from(
+           [None] * 8 + list(_ODD_VALUES) + ["dtypes", "reversed", "strided", "3d", "5d", "list",
+                                             "bias", "short bias", "list bias", "float64"]),
+       odd_index=st.integers(0, 7))
+def test_plain_call_path_matches_the_checked_path(n, g, cg, og, dh, dw, kh, kw, stride, padding,
+                                                 dilation, num_threads, odd, odd_index):
+    """Whatever the arguments, plain or not, valid or not, conv2d (which takes
+    _conv2d_plain's shortcut where it applies) returns exactly what the fully
+    checked path returns, or raises the same error; with `out` the shortcut
+    never applies.  Each example is a valid plain call with at most one thing
+    made odd."""
+    from fastconv._conv import _conv2d_checked, _conv2d_plain
+
+    c, o, groups, layout = g * cg, g * og, g, "NCHW"
+    h = max(1, (kh - 1) * dilation + 1 - 2 * padding + dh)
+    w = max(1, (kw - 1) * dilation + 1 - 2 * padding + dw)
+    rng = np.random.default_rng(n * 1000 + c * 100 + h * 10 + w)
+    xdt = wdt = "f8" if odd == "float64" else "f4"
+    if odd == "dtypes":
+        xdt, wdt = [("f4", "f8"), (">f4", ">f4"), ("f8", "f4"), ("f4", ">f4")][odd_index % 4]
+    x = rng.standard_normal((n, c, h, w)).astype(xdt)
+    wt = rng.standard_normal((o, cg, kh, kw)).astype(wdt)
+    b = rng.standard_normal(o).astype(wdt) if odd_index % 2 else None
+    if odd == "reversed":
+        wt = wt[..., ::-1]
+    elif odd == "strided":
+        x = np.repeat(x, 2, axis=3)[..., ::2]
+    elif odd == "3d":
+        x = x[0] if n else np.zeros((c, h, w), xdt)
+    elif odd == "5d":
+        x = x[None]
+    elif odd == "list":
+        x = x.tolist()
+    elif odd == "bias":
+        b = rng.standard_normal(o).astype(">f4")
+    elif odd == "short bias":
+        b = np.zeros(o - 1, wdt)
+    elif odd == "list bias":
+        b = [0.5] * o
+    elif odd in _ODD_VALUES:
+        v = _ODD_VALUES[odd][odd_index % len(_ODD_VALUES[odd])]
+        groups, stride, padding, dilation, layout, num_threads = [
+            v if k == odd else cur for k, cur in
+            zip(("groups", "stride", "padding", "dilation", "layout", "num_threads"),
+                (groups, stride, padding, dilation, layout, num_threads))]
+    args = (x, wt, b, stride, padding, dilation, groups, layout, None, num_threads)
+    got, err = _outcome(lambda *a: fastconv.conv2d(*a[:7], layout=a[7], num_threads=a[9]), *args)
+    want, want_err = _outcome(_conv2d_checked, *args)
+    assert err == want_err
+    if want is not None:
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_array_equal(got, want)
+        assert _conv2d_plain(*args[:8], np.empty_like(want), num_threads) is None
+    if odd is None and n > 0:  # a plain call takes the shortcut
+        assert _conv2d_plain(*args) is not None
+
+
+def test_plain_call_path_is_taken_for_a_plain_call(rng):
+    """A plain float32 or float64 NCHW call (bias or none) goes through the shortcut."""
+    from fastconv._conv import _conv2d_plain
+
+    for dt in (np.float32, np.float64):
+        x = rng.standard_normal((2, 4, 7, 6)).astype(dt)
+        w = rng.standard_normal((6, 2, 3, 3)).astype(dt)
+        for b in (None, rng.standard_normal(6).astype(dt)):
+            y = _conv2d_plain(x, w, b, 2, 1, 1, 2, "NCHW", None, None)
+            assert y is not None and y.dtype == dt and y.shape == (2, 6, 4, 3)
+            assert_matches_oracle(y, reference.conv2d, x, w, b, stride=2, padding=1, groups=2,
+                                  k=conv2d_k(w, 2))

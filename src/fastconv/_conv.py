@@ -60,6 +60,69 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     The GIL is released while the kernel runs.  Inputs are never modified and may
     have any strides or byte order.
     """
+    y = _conv2d_plain(input, weight, bias, stride, padding, dilation, groups, layout, out,
+                      num_threads)
+    if y is not None:
+        return y
+    return _conv2d_checked(input, weight, bias, stride, padding, dilation, groups, layout, out,
+                           num_threads)
+
+
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+
+
+def _conv2d_plain(x, w, b, stride, padding, dilation, groups, layout, out, num_threads):
+    """The plain call, recognised in a few operations, else None.
+
+    ndarrays of one native float dtype, C-contiguous and aligned, a batch of NCHW
+    images, int stride, padding, dilation and groups, no `out`: the kernel can
+    take these as they are.  The full path's dozen helper calls cost a few
+    microseconds warm, but right after a large kernel has run the interpreter
+    finds its data cold and they took ~30 us (a 96x56x56 7x7 depthwise layer:
+    0.279 ms called raw, 0.309 ms through them); this path takes half that.
+    Everything it accepts the full path (_conv2d_checked) accepts with the same
+    result; everything else, errors included, goes there."""
+    if (out is not None or type(x) is not np.ndarray or type(w) is not np.ndarray or
+            type(stride) is not int or type(padding) is not int or type(dilation) is not int or
+            type(groups) is not int or type(layout) is not str or layout != "NCHW"):
+        return None
+    dt = x.dtype
+    if ((dt is not _F32 and dt is not _F64) or w.dtype is not dt or x.ndim != 4 or w.ndim != 4 or
+            (b is not None and (type(b) is not np.ndarray or b.dtype is not dt or b.ndim != 1))):
+        return None
+    if num_threads is None:
+        nt = 0
+    elif type(num_threads) is int and num_threads >= 1:
+        nt = min(num_threads, V.MAX_THREADS)
+    else:
+        return None
+    N, C, H, W = x.shape
+    O, Cg, kh, kw = w.shape
+    lim = V.MAX_ELEMENTS
+    if not (N > 0 and H > 0 and W > 0 and O > 0 and Cg > 0 and kh > 0 and kw > 0 and
+            0 < groups and Cg * groups == C and O % groups == 0 and
+            0 < stride <= lim and 0 < dilation <= lim and 0 <= padding <= lim and
+            (b is None or b.shape[0] == O)):
+        return None
+    eh, ew = dilation * (kh - 1) + 1, dilation * (kw - 1) + 1
+    if eh > H + 2 * padding or ew > W + 2 * padding:
+        return None
+    Ho, Wo = (H + 2 * padding - eh) // stride + 1, (W + 2 * padding - ew) // stride + 1
+    fx, fw = x.flags, w.flags
+    if not (fx.c_contiguous and fx.aligned and fw.c_contiguous and fw.aligned and
+            x.size <= lim and w.size <= lim and N * O * Ho * Wo <= lim and
+            (b is None or (b.flags.c_contiguous and b.flags.aligned))):
+        return None
+    y = np.empty((N, O, Ho, Wo), dt)
+    _kernels.conv2d(x, w, b, y, (stride, stride), (padding, padding), (dilation, dilation),
+                    groups, False, nt, _isa_index(), _fit_threads())
+    return y
+
+
+def _conv2d_checked(input, weight, bias, stride, padding, dilation, groups, layout, out,
+                    num_threads):
+    """conv2d with every argument validated and converted (any array_like, layout,
+    padding form, dtype mix, byte order, strides, `out`)."""
     x = V.as_float_array("input", input)
     w = V.as_float_array("weight", weight)
     b = None if bias is None else V.as_float_array("bias", bias)
