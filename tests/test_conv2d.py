@@ -467,6 +467,10 @@ EDGE_CASES = {
     # phases share (8 and 16 shared pixels: AVX2 and AVX-512 lanes)
     "stride 2, odd phase longer (17)": ((1, 3, 3, 17), (4, 3, 3, 3), dict(stride=2)),
     "stride 2, odd phase longer (33), grouped": ((1, 4, 5, 33), (8, 2, 3, 3), dict(stride=2, groups=2)),
+    # rows of one vector, or mostly padding: the oc-vector form where the pixel
+    # form would tie on lanes (fc_conv2d_plan)
+    "rows of 16, channels of 32": ((1, 32, 16, 16), (32, 32, 3, 3), dict(padding=1)),
+    "7x7 on 8x8, padded": ((2, 16, 8, 8), (16, 16, 7, 7), dict(padding=3)),
 }
 
 
