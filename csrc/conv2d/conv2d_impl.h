@@ -60,10 +60,13 @@ void FN(fc_build_panel)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, con
         /* stride 2: both phases of a row in one pass over it */
         const fc_slot_range_t s0 = fc_slot_range(d, pl, 0), s1 = fc_slot_range(d, pl, 1);
         const int64_t tlo[2] = {s0.tlo, s1.tlo}, thi[2] = {s0.thi, s1.thi};
+        /* (a row may overshoot into the later channels' slots of its panel
+           row, which the calls after it write) */
         for (int64_t c = cb; c < ce; c++)
             pl->ks->KS(panel_rows2)(x + ((n * d->c + c0 + c) * d->h + ih) * W, step * W,
                                     -d->pad_w, rhi - rlo, tlo, thi, Lp,
-                                    panel + rlo * pitch + c * pl->Wp, pitch, x_end);
+                                    panel + rlo * pitch + c * pl->Wp, pitch, x_end,
+                                    (ce - 1 - c) * pl->Wp);
         return;
     }
     if (d->layout == FC_LAYOUT_NHWC && sizeof(T) == sizeof(float) && ce - cb >= 4) {

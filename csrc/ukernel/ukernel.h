@@ -234,13 +234,15 @@ typedef struct fc_ukernel_set {
     /* Both stride phases of stride-2 rows in one pass over the input: row r's
        slot q (q = 0, 1) at dst + r*dst_pitch + q*len gets input column 2t + q + e
        of src + r*src_pitch (src: column 0) for t in [tlo[q], thi[q]), zeros
-       elsewhere in [0, len).  Reads stay in [src + e, src_end). */
+       elsewhere in [0, len).  Reads stay in [src + e, src_end); the row's
+       slot 1 may overrun into [2*len, 2*len + slack), which the caller writes
+       later. */
     void (*panel_rows2_f32)(const float *src, int64_t src_pitch, int64_t e, int64_t nrows,
                             const int64_t *tlo, const int64_t *thi, int64_t len, float *dst,
-                            int64_t dst_pitch, const float *src_end);
+                            int64_t dst_pitch, const float *src_end, int64_t slack);
     void (*panel_rows2_f64)(const double *src, int64_t src_pitch, int64_t e, int64_t nrows,
                             const int64_t *tlo, const int64_t *thi, int64_t len, double *dst,
-                            int64_t dst_pitch, const double *src_end);
+                            int64_t dst_pitch, const double *src_end, int64_t slack);
     /* Weight packing, a transpose: dst[k*OB + l] = src[l*ld + k] for l < nl,
        k < K, and 0 for nl <= l < OB; returns 1 when every weight read is finite */
     int (*pack_rows_f32)(const float *src, int64_t ld, int64_t nl, int64_t K, int64_t OB,

@@ -477,20 +477,23 @@ FC_DEFINE_DWK_SHARED(double, fc_vd, FC_V64, f64, 25, 5)
                                                      int64_t e, int64_t nrows,          \
                                                      const int64_t *tlo, const int64_t *thi, \
                                                      int64_t len, T *dst, int64_t dst_pitch, \
-                                                     const T *src_end)                  \
+                                                     const T *src_end, int64_t slack)   \
     {                                                                                   \
         /* t where both slots hold pixels: one deinterleaving loop for the two */      \
         const int64_t clo = tlo[0] > tlo[1] ? tlo[0] : tlo[1];                          \
         const int64_t chi = thi[0] < thi[1] ? thi[0] : thi[1];                          \
         const int64_t nc = chi > clo ? chi - clo : 0, nv = (nc + VL - 1) / VL * VL;     \
-        /* whole vectors (no remainder loop) when the slots have room for the        \
-           overshoot, fixed up below, and the reads stay inside the input */        \
-        const int whole = nrows > 0 && nc > 0 && clo + nv <= len &&                     \
-                          2 * (clo + nv) + e <= src_end - (src + (nrows - 1) * src_pitch); \
+        /* whole vectors (no remainder loop) when the slots, or the slack after     \
+           them, have room for the overshoot, fixed up below, and the reads stay    \
+           inside the input */                                                      \
+        const int reads_ok = 2 * (clo + nv) + e <= src_end - (src + (nrows - 1) * src_pitch); \
+        const int whole = nrows > 0 && nc > 0 && clo + nv <= len + slack && reads_ok;   \
         if (whole && FC_ROWS2_WHOLE(SFX, src, src_pitch, e, nrows, tlo, thi, len, dst,  \
                                     dst_pitch, clo, nv))                                \
             return;                                                                     \
-        const int64_t n = whole ? nv : nc;                                              \
+        /* (the loop below stores the two slots' pixels in turn: only without       \
+           overshoot past slot 0 may it store whole vectors' worth) */               \
+        const int64_t n = whole && clo + nv <= len ? nv : nc;                           \
         for (int64_t r = 0; r < nrows; r++) {                                           \
             const T *s = src + r * src_pitch;                                           \
             T *d0 = dst + r * dst_pitch, *d1 = d0 + len;                                \
@@ -647,7 +650,11 @@ static int pack_rows_f64(const double *src, int64_t ld, int64_t nl, int64_t K, i
  * loop (with its per-row checks) and the scalar edges cost 12 ns a 56-column
  * row here, this 8; half of a stride-2 g32 layer's time was these rows.  For
  * rows with room for whole vectors (panel_rows2 decides): t in [clo, clo + nv)
- * in vectors, the few others one by one. */
+ * in vectors, the few others one by one.  Where slot 0's last vector runs
+ * into slot 1 (slots shorter than the vectors, rows of 14 or 17 columns),
+ * all of slot 0 goes first, then slot 1's vectors overwrite it, and slot 1
+ * runs into the slack after it (4x128x14x14 g16 stride 2 1.16x, 512x17x17 ->
+ * 24 stride 2 1.15x). */
 #define FC_DEFINE_PANEL_ROWS2_WHOLE(T, VT, VL, NL, SFX)                                 \
     FC_NO_MEMCPY_SUBST static void panel_rows2_whole_##SFX(const T *src, int64_t src_pitch, \
                                                            int64_t e, int64_t nrows,    \
@@ -659,6 +666,7 @@ static int pack_rows_f64(const double *src, int64_t ld, int64_t nl, int64_t K, i
         /* slot q's lanes below thi[q] are its pixels (those columns are real);    \
            one more may follow the vectors (thi[q] = chi + 1) */                    \
         const int64_t vlast = clo + nv - VL;                                            \
+        const int over = clo + nv > len; /* slot 0's vectors run into slot 1 */         \
         fc_vi_##SFX mask[2];                                                            \
         for (int q = 0; q < 2; q++)                                                     \
             for (int l = 0; l < VL; l++)                                                \
@@ -678,6 +686,17 @@ static int pack_rows_f64(const double *src, int64_t ld, int64_t nl, int64_t K, i
                     od = (VT)((fc_vi_##SFX)od & mask[1]);                               \
                 }                                                                       \
                 memcpy(d[0] + clo + t, &ev, sizeof ev);                                 \
+                if (over) /* slot 1 after all of slot 0's overshoot */                  \
+                    continue;                                                           \
+                memcpy(d[1] + clo + t, &od, sizeof od);                                 \
+            }                                                                           \
+            for (int64_t t = 0; t < (over ? nv : 0); t += VL) {                         \
+                VT a, b;                                                                \
+                memcpy(&a, sc + 2 * t, sizeof a);                                       \
+                memcpy(&b, sc + 2 * t + VL, sizeof b);                                  \
+                VT od = __builtin_shufflevector(a, b, FC_LANES(ODD, NL));               \
+                if (t + VL == nv)                                                       \
+                    od = (VT)((fc_vi_##SFX)od & mask[1]);                               \
                 memcpy(d[1] + clo + t, &od, sizeof od);                                 \
             }                                                                           \
             for (int q = 0; q < 2; q++) { /* the edges outside the vectors */            \
