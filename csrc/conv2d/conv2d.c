@@ -175,6 +175,8 @@ static double split_items(const fc_conv2d_desc *d, fc_conv2d_plan_t *pl, int64_t
  * the image. */
 static double valid_col_share(const fc_conv2d_desc *d)
 {
+    if (d->pad_w == 0) /* every window inside (a 1x1 layer's flattened rows) */
+        return 1.0;
     double vw = 0;
     for (int64_t ow = 0; ow < d->wo; ow++) {
         int64_t lo, hi;
@@ -208,10 +210,9 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
        multiplies the horizontal padding's zeros, which the oc-vector form skips:
        its useful lanes count only the kernel columns inside the image (7x7 on
        16x16 1.39x in the oc-vector form; float64 7x7 on 8x8 2.67x). */
-    const double use_pixel = eff_pixel * valid_col_share(d);
     pl->pixel_form = eff_pixel > 1.25 * eff_dense ||
-                     (use_pixel >= 0.95 * eff_dense && d->wo % V == 0 && d->wo >= 2 * V &&
-                      d->layout == FC_LAYOUT_NCHW);
+                     (d->wo % V == 0 && d->wo >= 2 * V && d->layout == FC_LAYOUT_NCHW &&
+                      eff_pixel * valid_col_share(d) >= 0.95 * eff_dense);
 
     int64_t row_elems; /* panel elements per input row, all channels of a group */
     if (!pl->pixel_form) {
