@@ -653,8 +653,8 @@ static int pack_rows_f64(const double *src, int64_t ld, int64_t nl, int64_t K, i
  * in vectors, the few others one by one.  Where slot 0's last vector runs
  * into slot 1 (slots shorter than the vectors, rows of 14 or 17 columns),
  * all of slot 0 goes first, then slot 1's vectors overwrite it, and slot 1
- * runs into the slack after it (4x128x14x14 g16 stride 2 1.16x, 512x17x17 ->
- * 24 stride 2 1.15x). */
+ * runs into the slack after it (4x128x14x14 g16 stride 2 1.08x, 512x17x17 ->
+ * 24 stride 2 1.17x). */
 #define FC_DEFINE_PANEL_ROWS2_WHOLE(T, VT, VL, NL, SFX)                                 \
     FC_NO_MEMCPY_SUBST static void panel_rows2_whole_##SFX(const T *src, int64_t src_pitch, \
                                                            int64_t e, int64_t nrows,    \
