@@ -171,19 +171,27 @@ static double split_items(const fc_conv2d_desc *d, fc_conv2d_plan_t *pl, int64_t
            ((double)base * (double)d->ho * (double)pl->nob);
 }
 
+/* Kernel taps inside the image along one axis, summed over its nout outputs. */
+static double valid_taps_along(int64_t nout, int64_t stride, int64_t pad, int64_t dil,
+                               int64_t k, int64_t size)
+{
+    double v = 0;
+    for (int64_t o = 0; o < nout; o++) {
+        int64_t lo, hi;
+        fc_valid_taps(o * stride - pad, dil, k, size, &lo, &hi);
+        v += (double)imax(0, hi - lo);
+    }
+    return v;
+}
+
 /* The share of the kernel columns, over a row's output pixels, that fall inside
  * the image. */
 static double valid_col_share(const fc_conv2d_desc *d)
 {
     if (d->pad_w == 0) /* every window inside (a 1x1 layer's flattened rows) */
         return 1.0;
-    double vw = 0;
-    for (int64_t ow = 0; ow < d->wo; ow++) {
-        int64_t lo, hi;
-        fc_valid_taps(ow * d->stride_w - d->pad_w, d->dil_w, d->kw, d->w, &lo, &hi);
-        vw += (double)imax(0, hi - lo);
-    }
-    return vw / ((double)d->wo * (double)d->kw);
+    return valid_taps_along(d->wo, d->stride_w, d->pad_w, d->dil_w, d->kw, d->w) /
+           ((double)d->wo * (double)d->kw);
 }
 
 int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize,
@@ -750,17 +758,8 @@ static int fc_pack_lazily(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, i
  * 256x14x14 (9%) 0.92x, 512x7x7 (18%) 0.91x, 33x33 dilated by 6 0.67x. */
 static double fc_padding_tap_share(const fc_conv2d_desc *d)
 {
-    double vh = 0, vw = 0; /* valid taps summed over output rows, columns */
-    for (int64_t oh = 0; oh < d->ho; oh++) {
-        int64_t lo, hi;
-        fc_valid_taps(oh * d->stride_h - d->pad_h, d->dil_h, d->kh, d->h, &lo, &hi);
-        vh += (double)imax(0, hi - lo);
-    }
-    for (int64_t ow = 0; ow < d->wo; ow++) {
-        int64_t lo, hi;
-        fc_valid_taps(ow * d->stride_w - d->pad_w, d->dil_w, d->kw, d->w, &lo, &hi);
-        vw += (double)imax(0, hi - lo);
-    }
+    const double vh = valid_taps_along(d->ho, d->stride_h, d->pad_h, d->dil_h, d->kh, d->h);
+    const double vw = valid_taps_along(d->wo, d->stride_w, d->pad_w, d->dil_w, d->kw, d->w);
     return 1.0 - vh * vw / ((double)d->ho * (double)d->kh * (double)d->wo * (double)d->kw);
 }
 
