@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the C core (every csrc/**/*.c) and each C test program (tests/c/test_*.c,
 # one binary per file, picked up automatically) with any GCC-compatible C
-# compiler, then run them.  No Python involved: this is the C core on its own.
+# compiler, then run them (the bench/*.c programs are built alongside, not run).  No Python involved: this is the C core on its own.
 #
 #   tools/build_c_tests.sh [options]
 #     --cc CC           compiler (default: $CC, else cc)
@@ -104,6 +104,13 @@ for t in "${TESTS[@]}"; do
     # shellcheck disable=SC2086
     $CC $CFLAGS $OMPFLAGS "${COMMON[@]}" "$t" "${OBJS[@]}" -o "$BUILD_DIR/$name" $LDFLAGS -lm
     BINS+=("$name")
+done
+# -- the C benchmark programs (bench/*.c) are built too, not run: so they keep
+#    building as the core changes --
+for b in bench/*.c; do
+    # shellcheck disable=SC2086
+    $CC $CFLAGS $OMPFLAGS "${COMMON[@]}" "$b" "${OBJS[@]}" -o "$BUILD_DIR/$(basename "${b%.c}")" \
+        $LDFLAGS -lm
 done
 echo "built ${#BINS[@]} test program(s) from ${#CORE[@]} core sources: ${BINS[*]}"
 [ "$RUN" -eq 1 ] || exit 0
