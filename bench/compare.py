@@ -19,6 +19,10 @@ minutes, a peak taken once at the start (printed in the header, best of 0.3 s)
 would mix the drift into the fraction of peak, so the fraction divides by the
 FMA loop's median over the shape's own rounds (column "FMA peak"), per core
 times the thread count.
+
+For scale, the header also times a large float32 matrix product on one thread
+(the peer's BLAS, or NumPy's) beside the same FMA loop: what fraction of that
+loop's rate a vendor GEMM kernel reaches on this machine.
 """
 import argparse
 import ctypes
@@ -67,6 +71,29 @@ def keep_freed_memory():
 def fma_sample():
     """One timing of the FMA loop (the first of at least 10 ms), GFLOP/s of one core."""
     return _kernels.fma_peak_gflops(_config._isa_index(), 0.0)
+
+
+def gemm_reference(n=2048, rounds=5):
+    """GFLOP/s of one thread's n x n x n float32 matrix product (torch.mm when
+    torch is installed, else NumPy's matmul), its library, and the FMA loop's
+    median timed beside it."""
+    rng = np.random.default_rng(1)
+    a, b = (rng.standard_normal((n, n), dtype=np.float32) for _ in range(2))
+    if torch is not None:
+        torch.set_num_threads(1)
+        ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+        f, lib = (lambda: torch.mm(ta, tb)), "torch.mm"
+    else:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            return None
+        def f():
+            with threadpool_limits(1):
+                return a @ b
+        lib = "numpy.matmul"
+    t, _, pk = interleaved(f, f, rounds, 0.0, fma_sample)
+    return 2.0 * n**3 / t / 1e9, lib, pk
 
 
 def interleaved(f_a, f_b, rounds, round_s, probe=None):
@@ -185,6 +212,11 @@ def main(argv=None):
           "each row's fraction uses the FMA loop timed in its own rounds)")
     print("# freed blocks up to 32 MB stay mapped (mallopt): no output page-faults in"
           if pinned else "# malloc thresholds left as they are (no glibc mallopt)")
+    ref = None if args.only else gemm_reference()
+    if ref is not None:
+        gf, lib, pk = ref
+        print(f"# for scale: {lib} 2048^3 float32 on 1 thread {gf:.1f} GFLOP/s, "
+              f"{100 * gf / pk:.0f}% of the FMA loop timed beside it ({pk:.1f})")
 
     cases = list(conv_cases([n for n in names if n in {**ISSUE_SHAPES, **EXTRA_SHAPES}], args.nhwc))
     if not args.no_deform and not args.nhwc:
