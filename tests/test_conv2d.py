@@ -449,6 +449,11 @@ EDGE_CASES = {
     "1x1 stride 2": ((2, 40, 13, 11), (36, 40, 1, 1), dict(stride=2, num_threads=1)),
     "1x1 stride 3, padded": ((1, 24, 20, 9), (32, 24, 1, 1),
                              dict(stride=(3, 2), padding=1, num_threads=1)),
+    # (one kernel row: all of an item's panel rows in one pass per channel,
+    # zero rows for the padding above and below)
+    "1x3 stride 2, padded rows": ((1, 6, 9, 10), (4, 6, 1, 3),
+                                  dict(stride=2, padding=1, num_threads=1)),
+    "1x1 stride 2, two threads": ((1, 64, 8, 8), (256, 64, 1, 1), dict(stride=2, num_threads=2)),
     "2x2 stride 3, grouped": ((1, 8, 25, 10), (12, 4, 2, 2),
                               dict(stride=3, padding=1, groups=2, num_threads=1)),
     "3x1 stride 4, depthwise": ((1, 6, 31, 8), (6, 1, 3, 1),
