@@ -459,6 +459,13 @@ EDGE_CASES = {
     "3x1 stride 4, depthwise": ((1, 6, 31, 8), (6, 1, 3, 1),
                                 dict(stride=(4, 1), padding=(1, 0), groups=6, num_threads=1)),
     "stride > image": ((1, 2, 4, 4), (3, 2, 3, 3), dict(stride=(7, 9), padding=1)),
+    # unpadded with wide strides: read in place, pixels stride_w apart
+    "patchify 4x4 stride 4": ((2, 3, 18, 21), (40, 3, 4, 4), dict(stride=4)),
+    "3x3 stride 3, grouped, dilated": ((1, 8, 23, 26), (36, 4, 3, 3),
+                                       dict(stride=(3, 4), dilation=(2, 1), groups=2)),
+    # 'same' with an even kernel: padded only on the right (pad_w, the left, is 0)
+    "same, 1x2 on one row": ((1, 10, 1, 45), (8, 10, 1, 2), dict(padding="same")),
+    "same, 2x2 stride-free, wide": ((1, 6, 5, 40), (8, 6, 2, 2), dict(padding="same")),
     "odd sizes": ((3, 5, 7, 13), (7, 5, 3, 5), dict(padding=(1, 2))),
     "1xk and kx1": ((2, 4, 9, 11), (6, 4, 1, 7), dict(padding=(0, 3))),
     "7x1": ((2, 4, 11, 9), (6, 4, 7, 1), dict(padding="same")),

@@ -12,7 +12,9 @@
  *     rows are copied into a zero-padded per-thread panel (see build_panel in
  *     conv2d_impl.h); the micro-kernel broadcasts panel pixels against the packed
  *     weight vectors, the reduction in L1-sized chunks of channels, padding-only
- *     taps skipped through per-class tap tables.  No im2col buffer.  NHWC
+ *     taps skipped through per-class tap tables.  No im2col buffer.  Unpadded
+ *     NCHW layers with wide strides or small images skip the panel and read
+ *     the input's planes in place (pl->in_place).  NHWC
  *     with few padding taps (conv2d_nhwc) reads the input in place when
  *     unpadded (a tile's pixels are stride_w*C apart for every channel and
  *     tap), else a channels-last panel of row copies, and sums whole channel
@@ -335,17 +337,33 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
         pl->ncc = cdiv(d->wo, pl->cc_len);
         pl->nrb = 1;
     }
-    /* One unpadded NCHW input row per image read at unit stride (a 1x1 layer
-       that fc_conv2d flattened, a 1xk one on a single row): the oc-vector
-       form's panel, [c][t] with rows of Wp = W, would be the input itself, so
-       conv2d_dense reads the input in place (1 thread: 192x17x17 -> 16 1x1
-       1.58x, 512x14x14 -> 48 1.23x, 1024x14x14 -> 256 1.12x).  The row's
-       tiles are then split between items where images, groups and channel
-       chunks are fewer than the threads. */
-    pl->in_place = !pl->pixel_form && d->layout == FC_LAYOUT_NCHW && d->h == 1 && d->ho == 1 &&
-                   d->kh == 1 && d->pad_h == 0 && d->pad_w == 0 && d->stride_w == 1 &&
-                   !pl->phase_per_tap && pl->Wp == d->w && pl->PR == 1;
-    if (pl->in_place && base * pl->nchunk < nthreads)
+    /* Unpadded NCHW layers whose panel would cost more than reading the input
+       where it is: conv2d_dense then broadcasts straight from the input's
+       channel planes, pixels stride_w apart (fc_panel_offset).  1 thread:
+     - one input row per image read at unit stride (a 1x1 layer that
+       fc_conv2d flattened, a 1xk one on a single row): the panel would be the
+       input itself (192x17x17 -> 16 1x1 1.58x, 512x14x14 -> 48 1.23x,
+       1024x14x14 -> 256 1.12x);
+     - strides of 3 and more, whose panel splits every row into its phases
+       element by element: patchify stems 3x224x224 4x4 s4 -> 96 1.25x, 8x8
+       s8 1.33x, 3x3 s3 1.27x, 48x56x56 4x4 s4 1.30x, 16x16 s16 1.03x;
+     - stride 2 on images of up to 512 KB, which the kernel finds in L2
+       (96x13x13 1x1 s2 1.45x, 128x14x14 1.20x, 64x28x28 1.08x); from L3 the
+       panel's compact copy is worth its cost (512x28x28 1x1 s2 in place
+       0.79x, 256x56x56 0.88x, 96x56x56 2x2 s2 0.97x).
+       A single row's tiles are split between items where images, groups and
+       channel chunks are fewer than the threads. */
+    const double image_bytes = (double)d->c * (double)d->h * (double)d->w * (double)elsize;
+    /* (no padding on any side: 'same' with an even kernel pads only right and
+       below, where pad_w and pad_h, the left and top, are 0) */
+    const int unpadded = d->pad_h == 0 && d->pad_w == 0 &&
+                         (d->ho - 1) * d->stride_h + (d->kh - 1) * d->dil_h < d->h &&
+                         (d->wo - 1) * d->stride_w + (d->kw - 1) * d->dil_w < d->w;
+    pl->in_place = !pl->pixel_form && d->layout == FC_LAYOUT_NCHW && unpadded &&
+                   ((d->h == 1 && d->ho == 1 && d->kh == 1 && d->stride_w == 1) ||
+                    d->stride_w >= 3 ||
+                    (d->stride_w == 2 && image_bytes <= 512.0 * 1024));
+    if (pl->in_place && d->ho == 1 && base * pl->nchunk < nthreads)
         pl->ncc = imin(cdiv(d->wo, pl->P), cdiv(nthreads, base * pl->nchunk));
     pl->items = mul4(d->n, G, pl->nrb, mul_ok(pl->nchunk, pl->ncc));
     if (pl->panel_elems < 0 || pl->items < 0)
@@ -618,9 +636,10 @@ static int64_t fill_tap_table(const fc_conv2d_desc *d, const fc_conv2d_plan_t *p
         for (int64_t i = ilo; i < ihi; i++)
             for (int64_t j = jlo; j < jhi; j++) {
                 const int64_t w0 = (i * d->kw + j) * pl->OB, p0 = fc_panel_offset(d, pl, 0, i, j);
+                const int64_t cp = fc_panel_offset(d, pl, 1, i, j) - p0; /* channel pitch */
                 for (int64_t c = c0; c < imin(Cg, c0 + pl->cpc); c++, r++) {
                     tab[r] = w0 + c * taps * pl->OB;
-                    tab[K + r] = p0 + c * pl->Wp;
+                    tab[K + r] = p0 + c * cp;
                 }
             }
     return Cg ? r / Cg : 0;
@@ -685,6 +704,8 @@ int fc_tap_tables(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, fc_tap_ta
 int64_t fc_panel_offset(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, int64_t c,
                         int64_t i, int64_t j)
 {
+    if (pl->in_place) /* the input itself */
+        return (c * d->h + i * d->dil_h) * d->w + j * d->dil_w;
     const int64_t col = j * d->dil_w;
     const int64_t Cg = d->c / d->groups;
     const int64_t slot = pl->phase_per_tap ? j : col % d->stride_w;

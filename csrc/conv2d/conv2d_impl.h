@@ -257,6 +257,9 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
     const int64_t panels = pl->items / pl->nchunk;
     const int plain_copy = d->kh == 1 && d->kw == 1 && d->stride_h == 1 && d->stride_w == 1;
     const int in_place = pl->in_place; /* the panel is the input (fc_conv2d_plan) */
+    /* pixel to pixel in the panel: its stride phases are split; in the input
+       the stride */
+    const int64_t bs = in_place ? d->stride_w : 1;
     /* (a panel per thread again where their total would not fit in 64 bits) */
     const int64_t spanel_elems = mul_ok(panels, pl->panel_elems); /* -1: overflow */
     const int shared = nt > 1 && panels < nt && !plain_copy && !in_place && spanel_elems >= 0 &&
@@ -345,8 +348,8 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
             const fc_row_item_t itm = fc_row_item(d, pl, key);
             const int64_t n = itm.n, g = itm.g, oh0 = itm.oh0, oh1 = itm.oh1;
             const T *items_panel = panel;
-            if (in_place)
-                items_panel = x + (n * d->c + g * Cg) * d->w;
+            if (in_place) /* image n's plane of the group's first channel */
+                items_panel = x + (n * d->c + g * Cg) * d->h * d->w;
             else if (shared)
                 items_panel = spanel + key * pl->panel_elems;
             else if (key != panel_key)
@@ -376,7 +379,8 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                 for (int64_t c0 = 0; c0 < Cg; c0 += cpc) {
                     const int64_t c1 = imin(Cg, c0 + cpc);
                     for (int64_t oh = oh0; oh < oh1; oh++) {
-                        const T *prow = items_panel + (oh - oh0) * pl->orp * Cg * pl->Wp;
+                        const T *prow = in_place ? items_panel + oh * d->stride_h * d->w
+                                                 : items_panel + (oh - oh0) * pl->orp * Cg * pl->Wp;
                         T *crow = cbuf + (oh - oh0) * rowlen;
                         for (int64_t ti = ti0; ti < ti1; ti++) {
                             const fc_row_tile_t tl = tiles[ti];
@@ -387,7 +391,7 @@ static int FN(conv2d_dense)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                             /* the first chunk starts the sums (no zeroing pass) */
                             if (tv > 0)
                                 ks->SFX[tl.np][m]((c1 - c0) * tv, wblk, ta + c0 * tv,
-                                                  prow + tl.ow0, ta + K + c0 * tv, 1,
+                                                  prow + tl.ow0 * bs, ta + K + c0 * tv, bs,
                                                   crow + tl.ow0 * OB, OB, c0 > 0, NULL);
                             else if (c0 == 0) /* pixels that see only padding */
                                 memset(crow + tl.ow0 * OB, 0, (size_t)(tl.np * OB) * sizeof(T));

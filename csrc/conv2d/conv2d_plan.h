@@ -32,9 +32,10 @@ typedef struct fc_conv2d_plan_t {
     int64_t ncc, cc_len;    /* 1x1 GEMM path: pixel blocks per image, their length; */
                             /*   in_place: blocks of the row's tiles (cc_len unused)*/
     int direct;             /* take the 1x1 GEMM path (input read in place)         */
-    int in_place;           /* oc-vector form, one unpadded NCHW input row read at  */
-                            /*   unit stride: the panel is the input itself; items */
-                            /*   may then split the row (ncc blocks of its tiles)   */
+    int in_place;           /* oc-vector form, unpadded NCHW: no panel, the input's */
+                            /*   planes are read where they are (fc_panel_offset),  */
+                            /*   pixels stride_w apart; a single row may be split  */
+                            /*   between items (ncc blocks of its tiles)            */
     int64_t panel_elems;
     int64_t items;      /* total work items                                         */
     const fc_ukernel_set *ks; /* the instruction set's kernels                      */
