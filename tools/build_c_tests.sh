@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the C core (every csrc/**/*.c) and each C test program (tests/c/test_*.c,
 # one binary per file, picked up automatically) with any GCC-compatible C
-# compiler, then run them (the bench/*.c programs are built alongside, not run).  No Python involved: this is the C core on its own.
+# compiler, then run them (the bench/*.c programs are built alongside, not
+# run).  No Python involved: this is the C core on its own.
 #
 #   tools/build_c_tests.sh [options]
 #     --cc CC           compiler (default: $CC, else cc)

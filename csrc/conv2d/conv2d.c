@@ -309,8 +309,14 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
            nthreads > 1 && want < 4 * (int64_t)nthreads)
         want *= 2;
     /* panel rows: the input rows the item's output rows read, every row_step-th
-       one (a dilated kernel on one output row reads only kh rows) */
-    pl->row_step = pl->R == 1 || disjoint ? d->dil_h : gcd64(d->stride_h, d->dil_h);
+       one (a dilated kernel on one output row reads only kh rows).  With one
+       kernel row, every stride_h-th: then the panel rows of consecutive output
+       rows are consecutive, disjoint or not (orp = 1), and one pass per channel
+       builds an item's panel (build_row_block_panel; a call per output row and
+       channel, copying one row each, was half of 24x17x17 -> 24 1x1 stride 2). */
+    pl->row_step = d->kh == 1 ? d->stride_h
+                   : pl->R == 1 || disjoint ? d->dil_h
+                                            : gcd64(d->stride_h, d->dil_h);
     /* output row r of an item starts at panel row r*orp */
     pl->disjoint = disjoint;
     pl->orp = disjoint ? d->kh : d->stride_h / pl->row_step;
@@ -354,11 +360,9 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
        A single row's tiles are split between items where images, groups and
        channel chunks are fewer than the threads. */
     const double image_bytes = (double)d->c * (double)d->h * (double)d->w * (double)elsize;
-    /* (no padding on any side: 'same' with an even kernel pads only right and
-       below, where pad_w and pad_h, the left and top, are 0) */
-    const int unpadded = d->pad_h == 0 && d->pad_w == 0 &&
-                         (d->ho - 1) * d->stride_h + (d->kh - 1) * d->dil_h < d->h &&
-                         (d->wo - 1) * d->stride_w + (d->kw - 1) * d->dil_w < d->w;
+    /* (no padding on any side, right and bottom included) */
+    const int unpadded = d->pad_h == 0 && d->pad_w == 0 && fc_pad_right(d) == 0 &&
+                         fc_pad_bottom(d) == 0;
     pl->in_place = !pl->pixel_form && d->layout == FC_LAYOUT_NCHW && unpadded &&
                    ((d->h == 1 && d->ho == 1 && d->kh == 1 && d->stride_w == 1) ||
                     d->stride_w >= 3 ||
@@ -629,17 +633,17 @@ static int64_t fill_tap_table(const fc_conv2d_desc *d, const fc_conv2d_plan_t *p
     const int64_t Cg = d->c / d->groups, taps = d->kh * d->kw, K = pl->K;
     int64_t r = 0;
     /* chunk by chunk of channels (the cache blocking of the driver); inside a
-       chunk tap-major, so consecutive steps walk the panel with one stride.
-       Channel c of a tap is c*taps*OB further in the packed weights and c*Wp
-       further in the panel: the offsets of channel 0 are worked out once. */
+       chunk tap-major, so consecutive steps walk the panel with one stride
+       (fc_panel_offset: a panel row's channel slots, or the input's planes
+       when the panel is the input).  Channel c of a tap is c*taps*OB further
+       in the packed weights. */
     for (int64_t c0 = 0; c0 < Cg; c0 += pl->cpc)
         for (int64_t i = ilo; i < ihi; i++)
             for (int64_t j = jlo; j < jhi; j++) {
-                const int64_t w0 = (i * d->kw + j) * pl->OB, p0 = fc_panel_offset(d, pl, 0, i, j);
-                const int64_t cp = fc_panel_offset(d, pl, 1, i, j) - p0; /* channel pitch */
+                const int64_t w0 = (i * d->kw + j) * pl->OB;
                 for (int64_t c = c0; c < imin(Cg, c0 + pl->cpc); c++, r++) {
                     tab[r] = w0 + c * taps * pl->OB;
-                    tab[K + r] = p0 + c * cp;
+                    tab[K + r] = fc_panel_offset(d, pl, c, i, j);
                 }
             }
     return Cg ? r / Cg : 0;

@@ -126,18 +126,9 @@ static void FN(build_row_block_panel)(const fc_conv2d_desc *d, const fc_conv2d_p
                                       int64_t oh1, T *panel, int64_t part, int64_t nparts)
 {
     const int64_t cb = Cg * part / nparts, ce = Cg * (part + 1) / nparts;
-    if (pl->disjoint && d->kh == 1) {
-        /* one input row per output row, stride_h apart: the panel rows of
-           all the output rows in one pass per channel, not a call per row and
-           channel (24x17x17 -> 24 1x1 stride 2 spent half its time in calls
-           copying one 9-pixel row each) */
-        fc_conv2d_plan_t one = *pl;
-        one.row_step = d->stride_h;
-        FN(fc_build_panel)(d, &one, x, n, c0, Cg, cb, ce, oh0 * d->stride_h - d->pad_h,
-                           oh1 - oh0, panel);
-        return;
-    }
-    if (pl->disjoint) { /* kh rows per output row, none in between */
+    /* kh rows per output row, none in between (with one kernel row they are
+       every row_step-th: the general case below) */
+    if (pl->disjoint && d->kh > 1) {
         for (int64_t oh = oh0; oh < oh1; oh++)
             FN(fc_build_panel)(d, pl, x, n, c0, Cg, cb, ce, oh * d->stride_h - d->pad_h, d->kh,
                                panel + (oh - oh0) * pl->orp * Cg * pl->Wp);
@@ -468,9 +459,8 @@ static int FN(conv2d_nhwc)(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl, 
     const int64_t V = pl->V, taps = d->kh * d->kw, C = d->c, W = d->w;
     const int64_t cpc = pl->cpc;
     /* padding on any side (bottom and right follow from ho and wo) */
-    const int64_t pad_r = imax(0, (d->wo - 1) * d->stride_w + (d->kw - 1) * d->dil_w + 1 - W - d->pad_w);
-    const int64_t pad_b = imax(0, (d->ho - 1) * d->stride_h + (d->kh - 1) * d->dil_h + 1 - d->h - d->pad_h);
-    const int padded = d->pad_h > 0 || d->pad_w > 0 || pad_r > 0 || pad_b > 0;
+    const int64_t pad_r = fc_pad_right(d);
+    const int padded = d->pad_h > 0 || d->pad_w > 0 || pad_r > 0 || fc_pad_bottom(d) > 0;
     /* element steps of the source: pixel to pixel, row to row */
     const int64_t pix = padded ? Cg : C;
     const int64_t pitch = padded ? mul_ok(d->pad_w + W + pad_r, Cg) : W * C;

@@ -169,6 +169,20 @@ static inline void fc_set_error(int *err, int code)
 typedef struct {
     int64_t n, g, oh0, oh1;
 } fc_row_item_t;
+/* Padding past the input's right and bottom edges that the output size
+ * implies ('same' with an even kernel pads there only; pad_w and pad_h are the
+ * left and top). */
+static inline int64_t fc_pad_right(const fc_conv2d_desc *d)
+{
+    const int64_t r = (d->wo - 1) * d->stride_w + (d->kw - 1) * d->dil_w + 1 - d->w - d->pad_w;
+    return r > 0 ? r : 0;
+}
+static inline int64_t fc_pad_bottom(const fc_conv2d_desc *d)
+{
+    const int64_t b = (d->ho - 1) * d->stride_h + (d->kh - 1) * d->dil_h + 1 - d->h - d->pad_h;
+    return b > 0 ? b : 0;
+}
+
 static inline fc_row_item_t fc_row_item(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
                                         int64_t it)
 {
