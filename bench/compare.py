@@ -92,30 +92,34 @@ def gemm_reference(n=2048, rounds=5):
             with threadpool_limits(1):
                 return a @ b
         lib = "numpy.matmul"
-    t, _, pk = interleaved(f, f, rounds, 0.0, fma_sample)
+    t, _, pk = interleaved(f, None, rounds, 0.0, fma_sample)
     return 2.0 * n**3 / t / 1e9, lib, pk
 
 
 def interleaved(f_a, f_b, rounds, round_s, probe=None):
-    """Median per-call seconds of f_a and f_b, timed alternately, and the median
-    of probe() called once per round after them (None without a probe)."""
-    f_a(), f_b()  # warm up (allocations, thread pools, caches)
+    """Median per-call seconds of f_a and f_b, timed alternately (f_b may be None:
+    NaN for it), and the median of probe() called once per round after them
+    (None without a probe)."""
+    fns = [f_a] if f_b is None else [f_a, f_b]
+    for f in fns:  # warm up (allocations, thread pools, caches)
+        f()
     per = []
-    for f in (f_a, f_b):
+    for f in fns:
         t = time.perf_counter()
         f()
         per.append(max(time.perf_counter() - t, 1e-6))
     reps = [max(1, int(round_s / p)) for p in per]
     ta, tb, tp = [], [], []
     for _ in range(rounds):
-        for f, n, out in ((f_a, reps[0], ta), (f_b, reps[1], tb)):
+        for f, n, out in zip(fns, reps, (ta, tb)):
             t = time.perf_counter()
             for _ in range(n):
                 f()
             out.append((time.perf_counter() - t) / n)
         if probe is not None:
             tp.append(probe())
-    return statistics.median(ta), statistics.median(tb), statistics.median(tp) if tp else None
+    return (statistics.median(ta), statistics.median(tb) if tb else math.nan,
+            statistics.median(tp) if tp else None)
 
 
 def conv_cases(names, nhwc=False):
@@ -227,12 +231,8 @@ def main(argv=None):
             torch.set_num_threads(nt)
         for name, kind, flops, run_fc, run_peer in cases:
             f = run_fc(nt)
-            if run_peer is not None:
-                t_fc, t_peer, pk = interleaved(f, run_peer, args.rounds, args.round_ms / 1e3,
-                                               fma_sample)
-            else:
-                t_fc, _, pk = interleaved(f, f, args.rounds, args.round_ms / 1e3, fma_sample)
-                t_peer = math.nan
+            t_fc, t_peer, pk = interleaved(f, run_peer, args.rounds, args.round_ms / 1e3,
+                                           fma_sample)
             gf = flops / t_fc / 1e9
             rows.append(dict(name=name, kind=kind, threads=nt, fc_ms=t_fc * 1e3, peer_ms=t_peer * 1e3,
                              ratio=t_peer / t_fc, gflops=gf, fma=pk, peak=gf / (pk * nt)))
