@@ -219,9 +219,16 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
        32x64x64 -> 64 stays 1.12x faster in the pixel form).  And the pixel form
        multiplies the horizontal padding's zeros, which the oc-vector form skips:
        its useful lanes count only the kernel columns inside the image (7x7 on
-       16x16 1.39x in the oc-vector form; float64 7x7 on 8x8 2.67x). */
+       16x16 1.39x in the oc-vector form; float64 7x7 on 8x8 2.67x).  Nor may
+       the tie cost the pixel tile its width: with 16 registers (AVX2, SSE2)
+       the 2-vector pixel tile holds 6 output channels where the oc-vector
+       tile holds 6 pixels of 2 vectors of channels, and there the oc-vector
+       form won every tie measured (Zen 3, AVX2 float, 1 thread: 64x56x56 3x3
+       1.29x, 64x112x112 1.43x, 32x112x112 -> 32 g2 1.46x, 32x56x56 -> 64
+       1.33x); with 28 accumulators (AVX-512) both tiles keep 14. */
     pl->pixel_form = eff_pixel > 1.25 * eff_dense ||
                      (d->wo % V == 0 && d->wo >= 2 * V && d->layout == FC_LAYOUT_NCHW &&
+                      lim >= 2 * imin(Og, 14) &&
                       eff_pixel * valid_col_share(d) >= 0.95 * eff_dense);
 
     int64_t row_elems; /* panel elements per input row, all channels of a group */
@@ -237,8 +244,11 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
         pl->Lp = d->wo + ((d->kw - 1) * d->dil_w) / d->stride_w;
     } else {
         /* enough pixel vectors to cover the row, but leave room for up to 14
-           broadcast output channels (the load/FMA ratio of the dense form) */
-        int64_t M = imin(imin(cdiv(d->wo, V), FC_UK_MAX_M), imax(1, lim / imin(Og, 14)));
+           broadcast output channels (the load/FMA ratio of the dense form); at
+           least 2 vectors where the row has them, so that each broadcast weight
+           feeds two FMAs: with 12 accumulators (AVX2) the 12x1 tile fell to 6x2
+           (Zen 3, 1x1 GEMMs 256 -> 64 on 56x56 1.23x, 64 -> 256 1.08x) */
+        int64_t M = imin(imin(cdiv(d->wo, V), FC_UK_MAX_M), imax(2, lim / imin(Og, 14)));
         int64_t pmax = imin(lim / M, FC_UK_MAX_P);
         int64_t ntile = cdiv(Og, pmax);
         pl->M = (int)M;
@@ -484,6 +494,14 @@ int fc_dwc_applies(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
             return V >= 8 && d->w <= 56;
         return d->w <= 56 || (d->w <= 112 && k >= 5 && elsize == 4);
     }
+    /* With 16 vector registers and 32-byte vectors (AVX2) the in-place kernels'
+       row pairs spill their nine weights and masks, and dwc wins at every size
+       (Zen 3, 1 thread, float: 144x56x56 1.37x, stride 2 1.45x, 32x112x112
+       1.34x, 576x14x14 x4 2.16x; double at stride 1 1.59-1.90x, at stride 2
+       0.87x).  With 16-byte vectors (SSE2) the in-place kernels mostly stay
+       ahead (dwc 0.77-0.99x on 56- and 112-column planes, 1.18x on 14x14). */
+    if (ks->max_acc < 24 && V * elsize >= 32 && (elsize == 4 || s == 1))
+        return 1;
     const double bytes = ((double)d->n * (double)d->c * (double)(d->h * d->w + d->ho * d->wo)) *
                          (double)elsize / (double)(nthreads > 0 ? nthreads : 1);
     const double lanes = (double)d->wo / (double)(cdiv(d->wo, (int64_t)V) * (int64_t)V);
