@@ -225,10 +225,19 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
        tile holds 6 pixels of 2 vectors of channels, and there the oc-vector
        form won every tie measured (Zen 3, AVX2 float, 1 thread: 64x56x56 3x3
        1.29x, 64x112x112 1.43x, 32x112x112 -> 32 g2 1.46x, 32x56x56 -> 64
-       1.33x); with 28 accumulators (AVX-512) both tiles keep 14. */
+       1.33x); with 28 accumulators (AVX-512) both tiles keep 14.  Except
+       for 1x1 GEMMs (fc_conv2d's flattened rows) on inputs over 2 MB: the
+       oc-vector form streams the input once per block of output channels,
+       the GEMM path keeps blocks of it in L2 (oc-vector form, float / double:
+       0.8 MB 64 -> 256 1.40x / 1.42x, 1024x14x14 -> 256 1.76x / 1.92x, 1.6 MB
+       512x28x28 -> 128 1.35x; 3.2 MB: 256x56x56 -> 64 float 0.96x,
+       512x28x28 -> 128 double 0.96x; 6.4 MB, 256 -> 64 double, 0.38x). */
+    const int gemm_row = d->h == 1 && d->kh == 1 && d->kw == 1 && d->stride_w == 1 &&
+                         d->pad_w == 0 && d->wo == d->w;
+    const double in_bytes_img = (double)d->c * (double)d->h * (double)d->w * (double)elsize;
     pl->pixel_form = eff_pixel > 1.25 * eff_dense ||
                      (d->wo % V == 0 && d->wo >= 2 * V && d->layout == FC_LAYOUT_NCHW &&
-                      lim >= 2 * imin(Og, 14) &&
+                      (lim >= 2 * imin(Og, 14) || (gemm_row && in_bytes_img > 2.0 * (1 << 20))) &&
                       eff_pixel * valid_col_share(d) >= 0.95 * eff_dense);
 
     int64_t row_elems; /* panel elements per input row, all channels of a group */
