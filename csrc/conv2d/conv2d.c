@@ -255,8 +255,9 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
         /* enough pixel vectors to cover the row, but leave room for up to 14
            broadcast output channels (the load/FMA ratio of the dense form); at
            least 2 vectors where the row has them, so that each broadcast weight
-           feeds two FMAs: with 12 accumulators (AVX2) the 12x1 tile fell to 6x2
-           (Zen 3, 1x1 GEMMs 256 -> 64 on 56x56 1.23x, 64 -> 256 1.08x) */
+           feeds two FMAs: with 12 accumulators (AVX2) the 12x1 tile became
+           6x2 (Zen 3, 1x1 GEMMs 256 -> 64 on 56x56 and 64 -> 256: 1.08-1.23x
+           in a first run, 0.98-1.01x in a longer one; the guest is noisy) */
         int64_t M = imin(imin(cdiv(d->wo, V), FC_UK_MAX_M), imax(2, lim / imin(Og, 14)));
         int64_t pmax = imin(lim / M, FC_UK_MAX_P);
         int64_t ntile = cdiv(Og, pmax);
