@@ -232,12 +232,15 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
        0.8 MB 64 -> 256 1.40x / 1.42x, 1024x14x14 -> 256 1.76x / 1.92x, 1.6 MB
        512x28x28 -> 128 1.35x; 3.2 MB: 256x56x56 -> 64 float 0.96x,
        512x28x28 -> 128 double 0.96x; 6.4 MB, 256 -> 64 double, 0.38x). */
-    const int gemm_row = d->h == 1 && d->kh == 1 && d->kw == 1 && d->stride_w == 1 &&
-                         d->pad_w == 0 && d->wo == d->w;
-    const double in_bytes_img = (double)d->c * (double)d->h * (double)d->w * (double)elsize;
+    /* a 1x1 unpadded unit-stride NCHW convolution on one (flattened) row: in the
+       pixel form, a plain GEMM (conv2d_pointwise, pl->direct below) */
+    const int gemm_row = d->kh == 1 && d->kw == 1 && d->stride_h == 1 && d->stride_w == 1 &&
+                         d->pad_h == 0 && d->pad_w == 0 && d->h == 1 && d->wo == d->w &&
+                         d->layout == FC_LAYOUT_NCHW;
+    const double image_bytes = (double)d->c * (double)d->h * (double)d->w * (double)elsize;
     pl->pixel_form = eff_pixel > 1.25 * eff_dense ||
                      (d->wo % V == 0 && d->wo >= 2 * V && d->layout == FC_LAYOUT_NCHW &&
-                      (lim >= 2 * imin(Og, 14) || (gemm_row && in_bytes_img > 2.0 * (1 << 20))) &&
+                      (lim >= 2 * imin(Og, 14) || (gemm_row && image_bytes > 2.0 * (1 << 20))) &&
                       eff_pixel * valid_col_share(d) >= 0.95 * eff_dense);
 
     int64_t row_elems; /* panel elements per input row, all channels of a group */
@@ -351,9 +354,7 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
        image feeds every thread. */
     pl->ncc = 1;
     pl->cc_len = d->wo;
-    pl->direct = pl->pixel_form && d->kh == 1 && d->kw == 1 && d->stride_h == 1 &&
-                 d->stride_w == 1 && d->pad_h == 0 && d->pad_w == 0 && d->h == 1 &&
-                 d->wo == d->w && d->layout == FC_LAYOUT_NCHW;
+    pl->direct = pl->pixel_form && gemm_row;
     if (pl->direct) {
         const int64_t MV = (int64_t)pl->M * V;
         /* measured: blocks of about 64 KB beat L2-sized ones (prefetched to L1) */
@@ -379,7 +380,6 @@ int fc_conv2d_plan(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
        0.79x, 256x56x56 0.88x, 96x56x56 2x2 s2 0.97x).
        A single row's tiles are split between items where images, groups and
        channel chunks are fewer than the threads. */
-    const double image_bytes = (double)d->c * (double)d->h * (double)d->w * (double)elsize;
     /* (no padding on any side, right and bottom included) */
     const int unpadded = d->pad_h == 0 && d->pad_w == 0 && fc_pad_right(d) == 0 &&
                          fc_pad_bottom(d) == 0;
