@@ -438,7 +438,8 @@ int fc_dw_inplace_geometry(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
 /* A vector of zeros of either dtype: the bias a kernel probe on no rows reads. */
 static const double fc_zero_vector[FC_UK_MAX_VLEN];
 
-int fc_dwc_applies(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize, int nthreads)
+int fc_dwc_applies(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize, int nthreads,
+                   int inplace)
 {
     const int64_t k = d->kh, s = d->stride_h, dil = d->dil_h;
     /* whether the set compiled a kernel for (k, s, dil) at this width, asked of
@@ -504,14 +505,22 @@ int fc_dwc_applies(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
             return V >= 8 && d->w <= 56;
         return d->w <= 56 || (d->w <= 112 && k >= 5 && elsize == 4);
     }
-    /* With 16 vector registers and 32-byte vectors (AVX2) the in-place kernels'
-       row pairs spill their nine weights and masks, and dwc wins at every size
-       (Zen 3, 1 thread, float: 144x56x56 1.37x, stride 2 1.45x, 32x112x112
-       1.34x, 576x14x14 x4 2.16x; double at stride 1 1.59-1.90x, at stride 2
-       0.87x).  With 16-byte vectors (SSE2) the in-place kernels mostly stay
-       ahead (dwc 0.77-0.99x on 56- and 112-column planes, 1.18x on 14x14). */
+    /* With 16 vector registers and 32-byte vectors (AVX2): the stride-2
+       in-place kernel spills, and dwc wins at every size (Zen 3, 1 thread,
+       float: 144x56x56 1.45x; double 0.87x, so double stays in place).  At
+       stride 1 the in-place kernel's groups of four rows (ukernel_impl.h) win
+       from 3 vectors a row on, dwc below (dwc against them, Zen 3, float, 1 /
+       2 threads: 960x7x7 1.73x / 1.58x, 192x14x14 1.78x / 1.56x, 576x14x14 x4
+       1.69x / 1.84x; 256x19x19 1.17x / 0.96x, 96x28x28 0.98x / 0.83x,
+       384x28x28 1.00x / 0.97x, 256x33x33 1.04x / 0.87x, 128x50x50 0.84x /
+       0.82x, 144x56x56 0.80x, 64x112x112 0.72x / 0.70x, 16x224x224 0.60x /
+       0.58x; double 576x14x14 1.38x, 64x28x28 0.73x, 144x56x56 0.72x,
+       32x112x112 0.76x).  With 16-byte vectors (SSE2) the in-place kernels
+       mostly stay ahead (dwc 0.65-0.99x on 56- and 112-column planes, 1.2x on
+       14x14).  Where the in-place kernels cannot run (NHWC, other kernel
+       sizes, very wide padding), dwc rather than the panel path. */
     if (ks->max_acc < 24 && V * elsize >= 32 && (elsize == 4 || s == 1))
-        return 1;
+        return !inplace || s != 1 || d->wo <= 16;
     const double bytes = ((double)d->n * (double)d->c * (double)(d->h * d->w + d->ho * d->wo)) *
                          (double)elsize / (double)(nthreads > 0 ? nthreads : 1);
     const double lanes = (double)d->wo / (double)(cdiv(d->wo, (int64_t)V) * (int64_t)V);

@@ -1375,10 +1375,12 @@ int FN(fc_conv2d)(const fc_conv2d_desc *d, const T *x, const T *w, const T *bias
         return rc;
     if (pl.direct)
         return FN(conv2d_pointwise)(d, &pl, x, w, bias, y, nthreads, ks);
-    if (pl.pixel_form && fc_dwc_applies(d, ks, (int)sizeof(T), nt_max))
-        return FN(conv2d_depthwise_cvec)(d, x, w, bias, y, nthreads, ks);
     fc_dw_inplace_t ip;
-    if (pl.pixel_form && d->c == d->groups && fc_dw_inplace_geometry(d, &pl, ks, (int)sizeof(T), &ip))
+    const int inplace = pl.pixel_form && d->c == d->groups &&
+                        fc_dw_inplace_geometry(d, &pl, ks, (int)sizeof(T), &ip);
+    if (pl.pixel_form && fc_dwc_applies(d, ks, (int)sizeof(T), nt_max, inplace))
+        return FN(conv2d_depthwise_cvec)(d, x, w, bias, y, nthreads, ks);
+    if (inplace)
         return FN(conv2d_depthwise_inplace)(d, &pl, &ip, x, w, bias, y, nthreads, ks);
     if (pl.pixel_form && d->c == d->groups)
         return FN(conv2d_depthwise)(d, &pl, x, w, bias, y, nthreads, ks);

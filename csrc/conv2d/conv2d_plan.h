@@ -140,8 +140,10 @@ void fc_depthwise_inplace_rows_f64(const fc_ukernel_set *ks, const fc_conv2d_des
 /* Depthwise on channel vectors (the dwc kernels, ukernel.h): 1 when they run d --
  * NCHW or NHWC, one output channel per channel, a 3x3 or 5x5 kernel, stride 1 or
  * 2 both ways, no dilation, the ISA has them -- and d is a shape where they
- * measured faster than the other depthwise kernels (on nthreads threads). */
-int fc_dwc_applies(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize, int nthreads);
+ * measured faster than the other depthwise kernels (on nthreads threads);
+ * inplace: whether the in-place kernels can run d (fc_dw_inplace_geometry). */
+int fc_dwc_applies(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize, int nthreads,
+                   int inplace);
 
 /* This thread's number in the parallel region (0 outside one). */
 static inline int fc_thread_id(void)

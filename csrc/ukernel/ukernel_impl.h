@@ -776,40 +776,78 @@ FC_DEFINE_PANEL_ROWS2_WHOLE(double, fc_vd, FC_V64, FC_L64, f64)
  * read straight from the NCHW input rows (no panel): output column ow, tap j reads
  * column ow - pw + j with an unaligned load; in the chunks at the row's edges the
  * lanes outside [0, W) are masked to zero (the padding), with masks computed once
- * per call.  Output rows go in pairs sharing their K+1 input rows (each load
- * feeds a kernel row of both); each sum is split over even and odd input rows
- * for four independent FMA chains per vector.  Chunks run from the last to the
- * first, so a partial last vector may spill into the next row, written later
- * (or the next plane's first row: several planes per call, see ukernel.h).
+ * per call.  Output rows go in groups of FC_DWI_R sharing their K-1+R input rows
+ * (each load feeds a kernel row of each).  With 32 registers, pairs of rows,
+ * each sum split over even and odd kernel rows for four independent FMA chains
+ * per vector; with 16 (AVX2, SSE2), groups of four rows and one chain per row:
+ * nine weights, four accumulators and the loaded vector fit, loads per output
+ * vector fall from 6 to 4.5, and the four chains keep the FMA units busy
+ * (Zen 3, 3x3 float rows in L1: 1.25x the pairs' throughput).  Either way a
+ * row's sum does not depend on its place in a group, which moves with the row
+ * blocks, i.e. the thread count.  The edge chunks run first, from the last to
+ * the first, so a partial last vector may spill into the next row, written later
+ * (or the next plane's first row: several planes per call, see ukernel.h); then
+ * the interior, whose loop holds loads and FMAs only (with per-chunk branches
+ * and masks in it, 16 registers spilled the weights: 1.47x slower).
  * Instantiated for 3x3: 5x5 measured no faster than the panel path (its 25
  * weights leave too few registers). */
+#if FC_MAX_ACC >= 24
+#define FC_DWI_R 2
+#define FC_DWI_CH2 1
+#else
+#define FC_DWI_R 4
+#define FC_DWI_CH2 0
+#endif
 #define FC_DEFINE_DWI(T, VT, VL, SFX, K)                                               \
-    FC_UK_INLINE void dwi_chunk_##SFX##_##K(const int masked, const int two,             \
+    /* R output rows (o, its rows wo apart; row q stores n[q] lanes) from the       \
+       input rows rp[0 .. R+K-2], chunk at input column col */                        \
+    FC_UK_INLINE void dwi_chunk_##SFX##_##K(const int masked, const int R,              \
                                             const T *const *rp, int64_t col,            \
                                             const fc_vi_##SFX *mk, const VT *wv, T bias, \
-                                            T *o0, int64_t n0, T *o1, int64_t n1)       \
+                                            T *o, int64_t wo, const int64_t *n)         \
     {                                                                                   \
-        VT a0[2] = {(VT){0} + bias, (VT){0}}, a1[2] = {(VT){0} + bias, (VT){0}}, v;     \
-        _Pragma("GCC unroll 6") for (int u = 0; u <= K; u++) {                          \
-            if (u == K && !two)                                                         \
-                break;                                                                  \
+        VT a[FC_DWI_R][2], v;                                                           \
+        for (int q = 0; q < R; q++) {                                                   \
+            a[q][0] = (VT){0} + bias;                                                   \
+            a[q][1] = (VT){0};                                                          \
+        }                                                                               \
+        _Pragma("GCC unroll 8") for (int u = 0; u < R + K - 1; u++) {                   \
             _Pragma("GCC unroll 5") for (int j = 0; j < K; j++) {                       \
                 memcpy(&v, rp[u] + col + j, sizeof v);                                  \
                 if (masked)                                                             \
                     v = (VT)((fc_vi_##SFX)v & mk[j]);                                   \
-                if (u < K) /* kernel row u of the first row */                          \
-                    a0[u & 1] += v * wv[u * K + j];                                       \
-                /* kernel row u-1 of the second, in the chain of that kernel row's     \
-                   parity as for the first: a row's sum must not depend on its place   \
-                   in a pair, which moves with the row blocks, i.e. the thread count */ \
-                if (two && u > 0)                                                       \
-                    a1[(u - 1) & 1] += v * wv[(u - 1) * K + j];                            \
+                /* kernel row i = u - q of output row q */                             \
+                _Pragma("GCC unroll 4") for (int q = 0; q < R; q++) {                   \
+                    const int i = u - q;                                                \
+                    if (i >= 0 && i < K)                                                \
+                        a[q][FC_DWI_CH2 ? i & 1 : 0] += v * wv[i * K + j];               \
+                }                                                                       \
             }                                                                           \
         }                                                                               \
-        const VT s0 = a0[0] + a0[1], s1 = a1[0] + a1[1];                                \
-        dw_store_##SFX(o0, &s0, n0);                                                    \
-        if (two)                                                                        \
-            dw_store_##SFX(o1, &s1, n1);                                                \
+        for (int q = 0; q < R; q++) { /* in order: row q spills into row q + 1 */       \
+            const VT sq = FC_DWI_CH2 ? a[q][0] + a[q][1] : a[q][0];                     \
+            dw_store_##SFX(o + q * wo, &sq, masked ? n[q] : VL);                        \
+        }                                                                               \
+    }                                                                                   \
+    /* R rows from row r of a plane (its first input row p[0]): the edge chunks,     \
+       right to left, then the interior */                                          \
+    FC_UK_INLINE void dwi_group_##SFX##_##K(const int R, int64_t r, int64_t wo,         \
+                                            int64_t pw, int64_t nch, int64_t lead,      \
+                                            int64_t trail, fc_vi_##SFX (*mk)[K],        \
+                                            const T *const *p, const VT *wv, T b,       \
+                                            T *o, int64_t room)                         \
+    {                                                                                   \
+        const int ne = (int)(lead + nch - trail);                                       \
+        for (int e = 0; e < ne; e++) {                                                  \
+            const int64_t c = e < nch - trail ? nch - 1 - e : ne - 1 - e, oc = c * VL;  \
+            int64_t n[FC_DWI_R]; /* lanes past wo spill when they stay in the room */  \
+            for (int q = 0; q < R; q++)                                                 \
+                n[q] = (r + q) * wo + oc + VL <= room ? VL : wo - oc;                   \
+            dwi_chunk_##SFX##_##K(1, R, p, oc - pw, mk[c < lead ? c : lead + (c - trail)], \
+                                  wv, b, o + oc, wo, n);                                \
+        }                                                                               \
+        for (int64_t c = trail - 1; c >= lead; c--)                                     \
+            dwi_chunk_##SFX##_##K(0, R, p, c * VL - pw, mk[0], wv, b, o + c * VL, wo, NULL); \
     }                                                                                   \
     static void dwi_rows_##SFX##_##K(int64_t nplanes, int64_t nrows, int64_t wo,       \
                                      int64_t W, int64_t pw, const T *const *rp,         \
@@ -847,24 +885,22 @@ FC_DEFINE_PANEL_ROWS2_WHOLE(double, fc_vd, FC_V64, FC_L64, f64)
             /* this plane's elements writable from its start: the later planes too  \
                when they follow it */                                               \
             const int64_t room = (contiguous ? nplanes - q : 1) * nrows * wo;           \
-            for (int64_t r = 0; r < nrows; r += 2) {                                    \
-                const int two = r + 1 < nrows;                                          \
-                T *o0 = out + q * out_cstride + r * wo, *o1 = o0 + wo;                  \
-                const T *const *p = rp + (nrows + K - 1) * q + r;                       \
-                for (int64_t c = nch - 1; c >= 0; c--) {                                \
-                    const int64_t col = c * VL - pw, oc = c * VL;                       \
-                    /* lanes past wo: spill when it stays inside the room */           \
-                    const int64_t n0 = r * wo + oc + VL <= room ? VL : wo - oc;         \
-                    const int64_t n1 = (r + 1) * wo + oc + VL <= room ? VL : wo - oc;   \
-                    if (c >= lead && c < trail)                                         \
-                        dwi_chunk_##SFX##_##K(0, two, p, col, mk[0], wv, b, o0 + oc, n0, \
-                                              o1 + oc, n1);                             \
-                    else                                                                \
-                        dwi_chunk_##SFX##_##K(1, two, p, col,                           \
-                                              mk[c < lead ? c : lead + (c - trail)],    \
-                                              wv, b, o0 + oc, n0, o1 + oc, n1);         \
-                }                                                                       \
-            }                                                                           \
+            const T *const *p = rp + (nrows + K - 1) * q;                               \
+            T *o = out + q * out_cstride;                                               \
+            int64_t r = 0;                                                              \
+            for (; r + FC_DWI_R <= nrows; r += FC_DWI_R)                                \
+                dwi_group_##SFX##_##K(FC_DWI_R, r, wo, pw, nch, lead, trail, mk, p + r, \
+                                      wv, b, o + r * wo, room);                         \
+            const int64_t left = nrows - r;                                             \
+            if (FC_DWI_R > 3 && left == 3)                                              \
+                dwi_group_##SFX##_##K(3, r, wo, pw, nch, lead, trail, mk, p + r, wv, b, \
+                                      o + r * wo, room);                                \
+            else if (FC_DWI_R > 2 && left == 2)                                         \
+                dwi_group_##SFX##_##K(2, r, wo, pw, nch, lead, trail, mk, p + r, wv, b, \
+                                      o + r * wo, room);                                \
+            else if (left == 1)                                                         \
+                dwi_group_##SFX##_##K(1, r, wo, pw, nch, lead, trail, mk, p + r, wv, b, \
+                                      o + r * wo, room);                                \
         }                                                                               \
     }
 FC_DEFINE_DW3X3S2P1(float, fc_vf, FC_V32, FC_L32, f32)
