@@ -801,7 +801,7 @@ FC_DEFINE_PANEL_ROWS2_WHOLE(double, fc_vd, FC_V64, FC_L64, f64)
 #define FC_DEFINE_DWI(T, VT, VL, SFX, K)                                               \
     /* R output rows (o, its rows wo apart; row q stores n[q] lanes) from the       \
        input rows rp[0 .. R+K-2], chunk at input column col */                        \
-    FC_UK_INLINE void dwi_chunk_##SFX##_##K(const int masked, const int R,              \
+    FC_UK_INLINE void dwi_chunk_##SFX##_##K(const int masked, const int R, const int part, \
                                             const T *const *rp, int64_t col,            \
                                             const fc_vi_##SFX *mk, const VT *wv, T bias, \
                                             T *o, int64_t wo, const int64_t *n)         \
@@ -826,7 +826,7 @@ FC_DEFINE_PANEL_ROWS2_WHOLE(double, fc_vd, FC_V64, FC_L64, f64)
         }                                                                               \
         for (int q = 0; q < R; q++) { /* in order: row q spills into row q + 1 */       \
             const VT sq = FC_DWI_CH2 ? a[q][0] + a[q][1] : a[q][0];                     \
-            dw_store_##SFX(o + q * wo, &sq, masked ? n[q] : VL);                        \
+            dw_store_##SFX(o + q * wo, &sq, part ? n[q] : VL);                          \
         }                                                                               \
     }                                                                                   \
     /* R rows from row r of a plane (its first input row p[0]): the edge chunks,     \
@@ -840,14 +840,21 @@ FC_DEFINE_PANEL_ROWS2_WHOLE(double, fc_vd, FC_V64, FC_L64, f64)
         const int ne = (int)(lead + nch - trail);                                       \
         for (int e = 0; e < ne; e++) {                                                  \
             const int64_t c = e < nch - trail ? nch - 1 - e : ne - 1 - e, oc = c * VL;  \
-            int64_t n[FC_DWI_R]; /* lanes past wo spill when they stay in the room */  \
-            for (int q = 0; q < R; q++)                                                 \
-                n[q] = (r + q) * wo + oc + VL <= room ? VL : wo - oc;                   \
-            dwi_chunk_##SFX##_##K(1, R, p, oc - pw, mk[c < lead ? c : lead + (c - trail)], \
-                                  wv, b, o + oc, wo, n);                                \
+            const fc_vi_##SFX *m = mk[c < lead ? c : lead + (c - trail)];              \
+            /* lanes past wo spill when they stay in the room: whole vectors unless   \
+               the group's last row is at the room's end (a store through a buffer  \
+               sends the sums through the stack: edges cost 2.5 interior chunks) */ \
+            if ((r + R - 1) * wo + oc + VL <= room) {                                   \
+                dwi_chunk_##SFX##_##K(1, R, 0, p, oc - pw, m, wv, b, o + oc, wo, NULL); \
+            } else {                                                                    \
+                int64_t n[FC_DWI_R];                                                    \
+                for (int q = 0; q < R; q++)                                             \
+                    n[q] = (r + q) * wo + oc + VL <= room ? VL : wo - oc;               \
+                dwi_chunk_##SFX##_##K(1, R, 1, p, oc - pw, m, wv, b, o + oc, wo, n);    \
+            }                                                                           \
         }                                                                               \
         for (int64_t c = trail - 1; c >= lead; c--)                                     \
-            dwi_chunk_##SFX##_##K(0, R, p, c * VL - pw, mk[0], wv, b, o + c * VL, wo, NULL); \
+            dwi_chunk_##SFX##_##K(0, R, 0, p, c * VL - pw, mk[0], wv, b, o + c * VL, wo, NULL); \
     }                                                                                   \
     static void dwi_rows_##SFX##_##K(int64_t nplanes, int64_t nrows, int64_t wo,       \
                                      int64_t W, int64_t pw, const T *const *rp,         \
