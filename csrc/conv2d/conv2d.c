@@ -414,6 +414,9 @@ int fc_dw_inplace_geometry(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
        right padding) can break */
     if (s2 && 2 * (nch - 1) * V > W)
         return 0;
+    /* the AVX2 float kernel (8 lanes) masks only columns -1 and W */
+    if (s2 && V == 8 && elsize == 4 && 2 * (d->wo - 1) + 1 > W)
+        return 0;
     if (!s2) { /* output chunks of V columns that reach outside [0, W) need masks */
         int64_t edges = 0;
         for (int64_t c = 0; c < nch; c++)
@@ -422,7 +425,7 @@ int fc_dw_inplace_geometry(const fc_conv2d_desc *d, const fc_conv2d_plan_t *pl,
             return 0;
     }
     ip->s2 = s2;
-    ip->lo = s2 ? 0 : -d->pad_w;
+    ip->lo = s2 ? -2 : -d->pad_w; /* AVX2 stride 2 loads from column -2 */
     ip->hi = s2 ? 2 * V * nch : V * nch - d->pad_w + d->kw - 1;
     /* copied rows: those within hi - W elements of the input's end or -lo of its
        start; a stride-2 call may point at one row three times */
@@ -505,11 +508,12 @@ int fc_dwc_applies(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
             return V >= 8 && d->w <= 56;
         return d->w <= 56 || (d->w <= 112 && k >= 5 && elsize == 4);
     }
-    /* With 16 vector registers and 32-byte vectors (AVX2): the stride-2
-       in-place kernel spills, and dwc wins at every size (Zen 3, 1 thread,
-       float: 144x56x56 1.45x; double 0.87x, so double stays in place).  At
-       stride 1 the in-place kernel's groups of four rows (ukernel_impl.h) win
-       from 3 vectors a row on, dwc below (dwc against them, Zen 3, float, 1 /
+    /* With 16 vector registers and 32-byte vectors (AVX2) the in-place
+       kernels' groups of four rows (ukernel_impl.h) win from 3 vectors a row
+       on, dwc below.  Stride 2, float (its own kernel), dwc against it: Zen 3,
+       1 thread, 144x56x56 0.85x, 32x112x112 0.75x, 256x28x28 1.15x, 512x14x14
+       1.2-1.4x; double stays in place (the generic stride-2 kernel: dwc
+       0.87x).  Stride 1 (dwc against the in-place kernel, Zen 3, float, 1 /
        2 threads: 960x7x7 1.73x / 1.58x, 192x14x14 1.78x / 1.56x, 576x14x14 x4
        1.69x / 1.84x; 256x19x19 1.17x / 0.96x, 96x28x28 0.98x / 0.83x,
        384x28x28 1.00x / 0.97x, 256x33x33 1.04x / 0.87x, 128x50x50 0.84x /
@@ -520,7 +524,7 @@ int fc_dwc_applies(const fc_conv2d_desc *d, const fc_ukernel_set *ks, int elsize
        14x14).  Where the in-place kernels cannot run (NHWC, other kernel
        sizes, very wide padding), dwc rather than the panel path. */
     if (ks->max_acc < 24 && V * elsize >= 32 && (elsize == 4 || s == 1))
-        return !inplace || s != 1 || d->wo <= 16;
+        return !inplace || d->wo <= 16;
     const double bytes = ((double)d->n * (double)d->c * (double)(d->h * d->w + d->ho * d->wo)) *
                          (double)elsize / (double)(nthreads > 0 ? nthreads : 1);
     const double lanes = (double)d->wo / (double)(cdiv(d->wo, (int64_t)V) * (int64_t)V);
