@@ -29,14 +29,15 @@
  *  depthwise (one input channel per group): per-ISA kernels.  5x5 and 7x7,
  *     and 3x3 on rows of at most 8 outputs (float: input rows of up to 28, or
  *     wider ones that would leave a fifth of the in-place kernels' lanes idle,
- *     when the data fits L2), with stride 1 or 2 and one output channel per
+ *     when the data fits L2; with 16 registers of 32 bytes, AVX2, rows of at
+ *     most 16 outputs), with stride 1 or 2 and one output channel per
  *     channel, run on channel vectors (fc_dwc_applies, conv2d_depthwise_cvec):
  *     blocks of V channels transposed (NHWC: copied) into a panel of pixel
  *     vectors, aligned loads each feeding up to K accumulators, and back.
  *     Other 3x3 NCHW with stride 1, or horizontal stride 2 and padding 1, read
  *     the input rows in place (no panel): unaligned loads with the edge lanes
- *     masked, and for stride 2 a deinterleave in registers
- *     (conv2d_depthwise_inplace).  The rest run over the panel, weights in
+ *     masked, and for stride 2 a deinterleave in registers (AVX2 float: in
+ *     shufps's lane order) (conv2d_depthwise_inplace).  The rest run over the panel, weights in
  *     registers for 3x3 and 5x5, row pairs sharing their loads when the
  *     vertical stride equals the dilation (fc_depthwise_rows).
  *

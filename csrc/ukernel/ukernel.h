@@ -67,7 +67,8 @@ typedef void (*fc_dws_f64)(int64_t nrows, int64_t wo, int64_t kh, int64_t kw, co
  * bias[q] (bias may be NULL).  Columns < 0 or >= W are the padding (0).
  *   3x3, horizontal stride 2, padding 1, dilation 1: row r of plane q is
  *     sum_{i,j} wt[9q + 3i + j] * rp[3*(nrows*q + r) + i][2*ow - 1 + j],
- *     each rp[] row readable for 2*V*ceil(wo/V) elements (V lanes);
+ *     each rp[] row readable from column -2 to 2*V*ceil(wo/V) (V lanes);
+ *     the AVX2 float kernel masks only columns -1 and W: 2*(wo - 1) + 1 <= W;
  *   3x3, stride 1, dilation 1, horizontal padding pw:
  *     sum_{i,j} wt[9q + 3i + j] * rp[(nrows + 2)*q + r + i][ow - pw + j],
  *     each rp[] row readable from column -pw to V*ceil(wo/V) - pw + 2, and at
