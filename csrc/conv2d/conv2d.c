@@ -37,9 +37,9 @@
  *     Other 3x3 NCHW with stride 1, or horizontal stride 2 and padding 1, read
  *     the input rows in place (no panel): unaligned loads with the edge lanes
  *     masked, and for stride 2 a deinterleave in registers (AVX2 float: in
- *     shufps's lane order) (conv2d_depthwise_inplace).  The rest run over the panel, weights in
- *     registers for 3x3 and 5x5, row pairs sharing their loads when the
- *     vertical stride equals the dilation (fc_depthwise_rows).
+ *     shufps's lane order) (conv2d_depthwise_inplace).  The rest run over the
+ *     panel, weights in registers for 3x3 and 5x5, row pairs sharing their
+ *     loads when the vertical stride equals the dilation (fc_depthwise_rows).
  *
  *  1x1, unit stride, unpadded, NCHW: a blocked GEMM per image (conv2d_pointwise)
  *     in the pixel-vector form, reading the input in place, storing in place.

@@ -782,7 +782,7 @@ FC_DEFINE_PANEL_ROWS2_WHOLE(double, fc_vd, FC_V64, FC_L64, f64)
  * per vector; with 16 (AVX2, SSE2), groups of four rows and one chain per row:
  * nine weights, four accumulators and the loaded vector fit, loads per output
  * vector fall from 6 to 4.5, and the four chains keep the FMA units busy
- * (Zen 3, 3x3 float rows in L1: 1.25x the pairs' throughput).  Either way a
+ * (Zen 3, 3x3 float rows in L1: 1.23-1.33x the pairs' throughput).  Either way a
  * row's sum does not depend on its place in a group, which moves with the row
  * blocks, i.e. the thread count.  The edge chunks run first, from the last to
  * the first, so a partial last vector may spill into the next row, written later
