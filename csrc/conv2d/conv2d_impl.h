@@ -923,14 +923,14 @@ void FN(fc_depthwise_inplace_rows)(const fc_ukernel_set *ks, const fc_conv2d_des
                     }
                 continue;
             }
-            for (int64_t k = 0; k < np; k++) {
+            for (int64_t k = 0; k < np; k++) { /* a plane at the input's ends */
                 const int64_t ih = ip->s2 ? (oh + k / 3) * d->stride_h - d->pad_h + k % 3 * d->dil_h
                                           : oh - d->pad_h + k;
                 const T *row = plane + ih * W;
                 const T **slot = &rp[q * np + k];
                 if (ih < 0 || ih >= d->h) {
                     *slot = buf - lo;
-                } else if (safe || (poff + ih * W + lo >= 0 && poff + ih * W + hi <= total)) {
+                } else if (poff + ih * W + lo >= 0 && poff + ih * W + hi <= total) {
                     *slot = row;
                 } else {
                     T *copy = buf + (++used) * L - lo; /* column 0 of the copy */

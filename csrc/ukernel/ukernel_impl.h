@@ -93,6 +93,15 @@ FC_DEFINE_DW_STORE(double, fc_vd, FC_V64, f64)
 FC_DEFINE_DW_SPLAT(float, fc_vf, f32)
 FC_DEFINE_DW_SPLAT(double, fc_vd, f64)
 
+/* Lanes the in-place depthwise kernels store for row r of a plane (rows wo wide,
+ * back to back) in its chunk at column oc: a whole vector while it stays inside
+ * the room -- the elements from the plane's start that are this call's to write,
+ * those past row r written later -- else the row's own lanes. */
+static inline int64_t dw_room_lanes(int64_t r, int64_t wo, int64_t oc, int64_t vl, int64_t room)
+{
+    return r * wo + oc + vl <= room ? vl : wo - oc;
+}
+
 /* Lanes row rr of a group of R rows (rows r.. of the call's nrows) may store in
  * its last chunk (nv pixels after `full`; whole vectors end at vend): rows
  * packed back to back (out_pitch == wo), a row's last vector may spill into the
@@ -766,7 +775,7 @@ FC_DEFINE_PANEL_ROWS2_WHOLE(double, fc_vd, FC_V64, FC_L64, f64)
                                       o + c * VL, VL);                                  \
                 /* a last partial vector may spill into the rows after it (written \
                    later) when it stays inside this call's rows */                    \
-                const int64_t nlast = r * wo + nch * VL <= room ? VL : wo - (nch - 1) * VL; \
+                const int64_t nlast = dw_room_lanes(r, wo, (nch - 1) * VL, VL, room);   \
                 dw3s2_chunk_##SFX(1, rq + 3 * r, clast, prev, w, b, ma, mb,             \
                                   o + (nch - 1) * VL, nlast);                           \
             }                                                                           \
@@ -844,12 +853,12 @@ FC_DEFINE_PANEL_ROWS2_WHOLE(double, fc_vd, FC_V64, FC_L64, f64)
             /* lanes past wo spill when they stay in the room: whole vectors unless   \
                the group's last row is at the room's end (a store through a buffer  \
                sends the sums through the stack: edges cost 2.5 interior chunks) */ \
-            if ((r + R - 1) * wo + oc + VL <= room) {                                   \
+            if (dw_room_lanes(r + R - 1, wo, oc, VL, room) == VL) {                     \
                 dwi_chunk_##SFX##_##K(1, R, 0, p, oc - pw, m, wv, b, o + oc, wo, NULL); \
             } else {                                                                    \
                 int64_t n[FC_DWI_R];                                                    \
                 for (int q = 0; q < R; q++)                                             \
-                    n[q] = (r + q) * wo + oc + VL <= room ? VL : wo - oc;               \
+                    n[q] = dw_room_lanes(r + q, wo, oc, VL, room);                      \
                 dwi_chunk_##SFX##_##K(1, R, 1, p, oc - pw, m, wv, b, o + oc, wo, n);    \
             }                                                                           \
         }                                                                               \
@@ -984,7 +993,7 @@ FC_UK_INLINE void dws2l_group(const int R, int64_t r, int64_t wo, int64_t nch,
 {
     /* the last chunk (with the first when it is the only one), then the first */
     const int64_t oc = 8 * (nch - 1);
-    if ((r + R - 1) * wo + oc + 8 <= room) {
+    if (dw_room_lanes(r + R - 1, wo, oc, 8, room) == 8) {
         if (nch > 1)
             dws2l_chunk(2, R, 0, x, nch - 1, mk, w, b, o, wo, NULL);
         else
@@ -992,7 +1001,7 @@ FC_UK_INLINE void dws2l_group(const int R, int64_t r, int64_t wo, int64_t nch,
     } else {
         int64_t n[FC_S2L_R];
         for (int q = 0; q < R; q++)
-            n[q] = (r + q) * wo + oc + 8 <= room ? 8 : wo - oc;
+            n[q] = dw_room_lanes(r + q, wo, oc, 8, room);
         dws2l_chunk(nch > 1 ? 2 : 3, R, 1, x, nch - 1, mk, w, b, o, wo, n);
     }
     if (nch > 1)
